@@ -1,0 +1,54 @@
+# The course's commands. Each one sets up .venv first (once; again only when the pins change).
+#   make lab      open JupyterLab on notebooks/
+#   make run      execute every notebook headless (papermill) into build/, print a table
+#   make test     the whole test suite (what CI runs)
+#   make refresh  re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
+#   make tidy     normalise notebook metadata (tests check notebooks are tidy)
+#   make lock     re-make requirements.txt from requirements.in in a throw-away venv
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: help setup lab run test refresh tidy lock clean
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# *//'
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "error: $(PYTHON) is not Python 3.11 (TensorFlow 2.21 and the pins need it); set PYTHON=..."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
+
+run: $(STAMP)
+	$(BIN)/python -m helpers.runner
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
+
+refresh: $(STAMP)
+	$(BIN)/python tools/nbtool.py refresh $(NB)
+
+tidy: $(STAMP)
+	$(BIN)/python tools/nbtool.py tidy
+
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet -r requirements.in
+	{ sed -n '1,3p' requirements.txt; build/lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt && rm -rf build/lock-venv
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,20 @@
+"""Shared code for the course "Fine-tuning from scratch: if one direction is not enough, go bidirectional".
+
+Each module is small and single-purpose; each function's docstring gives its formula and the
+notebook that teaches it. Notebooks import from here; `tests/` checks every function, against
+TensorFlow where TensorFlow has the same thing.
+
+Modules
+-------
+paths      where the repository's folders are (resolved from this package, never from the cwd)
+params     the `parameters`-cell grammar and the validation every notebook runs first
+compare    `cmp`: compare our numbers with a reference and assert they agree
+losses     MSE, binary cross-entropy (probabilities and logits), the source's one-sided form
+gradients  gradients of the losses, central finite differences, relative error
+logistic   logistic regression by hand: forward pass, reverse pass, gradient descent
+display    small display utilities: show a helper's source, format a table
+tf_quiet   import TensorFlow without its start-up log lines
+runner     execute notebooks headless with papermill (used by `make run`)
+"""
+
+__version__ = "0.1.0"

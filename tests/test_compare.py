@@ -1,0 +1,34 @@
+"""helpers.compare.cmp reports and asserts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.compare import cmp, max_abs_diff
+
+
+def test_cmp_passes_and_reports(capsys):
+    cmp("same", [1.0, 2.0], np.array([1.0, 2.0]))
+    out = capsys.readouterr().out
+    assert "exact: True" in out and "allclose(atol=1e-06, rtol=1e-05): True" in out and "max diff: 0.0e+00" in out
+
+
+def test_cmp_within_tolerance_is_not_exact(capsys):
+    cmp("close", [1.0], [1.0 + 1e-9])
+    assert "exact: False" in capsys.readouterr().out
+
+
+def test_cmp_raises_outside_tolerance():
+    with pytest.raises(AssertionError, match="far"):
+        cmp("far", [1.0, 2.0], [1.0, 2.1])
+
+
+def test_cmp_raises_on_shape_mismatch():
+    with pytest.raises(AssertionError, match="shape"):
+        cmp("shapes", np.ones((2, 1)), np.ones(2))
+
+
+def test_max_abs_diff():
+    assert max_abs_diff([1, 2, 3], [1, 2.5, 2]) == 1.0
+    assert max_abs_diff([], []) == 0.0

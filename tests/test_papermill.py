@@ -1,0 +1,96 @@
+"""Headless runs: every notebook runs with non-default parameters under papermill, and a bad
+parameter stops it in the validation cell with a clear message, before any work is done."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers.paths import REPO_ROOT, notebook_path
+
+# Small but non-default settings for every notebook (each also differs from its default).
+OTHER_PARAMETERS = {
+    "01_loss_functions": {"seed": 7, "num_random": 50, "num_points": 25},
+    "02_gradient_descent_by_hand": {"lr": 1, "learning_rates": [0.5, 8.0], "num_epochs": 30,
+                                    "num_samples": 60, "seed": 3},
+}
+
+BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
+    "wrong type": {
+        "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [1, 1000000]"]),
+        "02_gradient_descent_by_hand": ({"num_epochs": "abc"}, ["num_epochs = 'abc'", "int in [1, 100000]"]),
+    },
+    "out of range": {
+        "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
+        "02_gradient_descent_by_hand": ({"lr": -0.1}, ["lr = -0.1", "float in (0, 1000]"]),
+    },
+    "unknown name": {
+        "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
+        "02_gradient_descent_by_hand": ({"epochs": 5}, ["unknown parameter epochs = 5", "num_epochs"]),
+    },
+}
+
+
+def execute(name, parameters, tmp_path, cwd=None):
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(str(notebook_path(name)), str(out), parameters=parameters, kernel_name="python3",
+                        progress_bar=False, cwd=str(cwd) if cwd else None)
+    return nbformat.read(out, as_version=4)
+
+
+def test_every_notebook_has_other_parameters_here():
+    from helpers.paths import notebook_paths
+
+    assert {p.stem for p in notebook_paths()} <= set(OTHER_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
+def test_runs_with_other_parameters_from_another_directory(name, tmp_path):
+    nb = execute(name, OTHER_PARAMETERS[name], tmp_path, cwd=tmp_path)
+    validation_output = "".join(o.get("text", "") for o in nb.cells[3].outputs)  # after injected cell
+    assert "injected-parameters" in nb.cells[2].metadata.get("tags", [])
+    assert "Parameters OK" in validation_output and "changed" in validation_output
+    for name_, value in OTHER_PARAMETERS[name].items():
+        assert f"{name_}=" in validation_output
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_PARAMETERS))
+@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
+def test_bad_parameter_fails_fast_with_a_clear_message(name, kind, tmp_path):
+    parameters, words = BAD_PARAMETERS[kind][name]
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute(name, parameters, tmp_path)
+    assert err.value.ename == "ParameterError"
+    for w in words:
+        assert w in err.value.evalue
+    nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs))
+    assert "check_parameters" in code[failed].source  # it stopped in the validation cell ...
+    assert all(c.execution_count is None for c in code[failed + 1:])  # ... and ran nothing after it
+
+
+def run_runner(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "helpers.runner", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_runner_rejects_bad_parameters_before_starting_a_kernel(tmp_path):
+    result = run_runner("01", "-p", "num_random", "abc", "--out", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "num_random = 'abc' is not allowed: expected int in [1, 1000000]" in result.stderr
+    assert not list(tmp_path.glob("*.ipynb"))
+    result = run_runner("07_nothing", cwd=tmp_path)
+    assert result.returncode == 2 and "no course notebook called '07_nothing'" in result.stderr
+
+
+def test_runner_writes_executed_copies_and_a_table(tmp_path):
+    result = run_runner("01", "-p", "num_random", "20", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "01_loss_functions.ipynb").exists()
+    assert "notebook" in result.stdout and "01_loss_functions  ok" in result.stdout
+    assert not (REPO_ROOT / "notebooks" / "01_loss_functions.ipynb").read_text().count("injected-parameters")
