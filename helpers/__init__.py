@@ -12,6 +12,9 @@ compare    `cmp`: compare our numbers with a reference and assert they agree
 losses     MSE, binary cross-entropy (probabilities and logits), the source's one-sided form
 gradients  gradients of the losses, central finite differences, relative error
 logistic   logistic regression by hand: forward pass, reverse pass, gradient descent
+rnn        a simple RNN (forward + backpropagation through time) and an LSTM, in NumPy
+sequence_data  synthetic sequence tasks (the counting task of notebook 04)
+data       the small data files in data/ (the source's §5.2 toy data and program)
 display    small display utilities: show a helper's source, format a table
 tf_quiet   import TensorFlow without its start-up log lines
 runner     execute notebooks headless with papermill (used by `make run`)

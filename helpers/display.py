@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import numbers
+import unicodedata
 from typing import Any, Callable, Sequence
 
 
@@ -14,18 +16,30 @@ def show_source(obj: Callable[..., Any] | type) -> None:
     display(Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```"))
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal or notebook: wide (CJK) characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt: str = ".4f") -> str:
-    """A plain-text table with right-aligned numbers; floats are formatted with `floatfmt`."""
+    """A plain-text table: numbers right-aligned, non-integer numbers formatted with `floatfmt`,
+    Chinese text aligned by its display width."""
+
+    def is_number(v: Any) -> bool:
+        return isinstance(v, numbers.Number) and not isinstance(v, bool)
 
     def cell(v: Any) -> str:
-        return format(v, floatfmt) if isinstance(v, float) else str(v)
+        if is_number(v) and not isinstance(v, numbers.Integral):
+            return format(v, floatfmt)
+        return str(v)
 
     text = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in text)) if text else len(h) for i, h in enumerate(headers)]
-    numeric = [all(isinstance(row[i], (int, float)) for row in rows) for i in range(len(headers))]
+    widths = [max([display_width(h)] + [display_width(r[i]) for r in text]) for i, h in enumerate(headers)]
+    numeric = [bool(rows) and all(is_number(row[i]) for row in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric)).rstrip()
+        padded = [" " * (w - display_width(v)) + v if num else v + " " * (w - display_width(v))
+                  for v, w, num in zip(values, widths, numeric)]
+        return "  ".join(padded).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in text)])

@@ -17,20 +17,29 @@ OTHER_PARAMETERS = {
     "01_loss_functions": {"seed": 7, "num_random": 50, "num_points": 25},
     "02_gradient_descent_by_hand": {"lr": 1, "learning_rates": [0.5, 8.0], "num_epochs": 30,
                                     "num_samples": 60, "seed": 3},
+    "03_keras_lstm": {"seed": 3, "num_seeds": 2, "num_epochs": 1, "units": 16, "embedding_dim": 8},
+    "04_forward_and_reverse_passes": {"seed": 1, "units": 8, "embedding_dim": 4, "num_train": 500, "num_seeds": 2,
+                                      "train_length": 11, "num_epochs": 2, "test_lengths": [7, 15]},
 }
 
 BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
     "wrong type": {
         "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [1, 1000000]"]),
         "02_gradient_descent_by_hand": ({"num_epochs": "abc"}, ["num_epochs = 'abc'", "int in [1, 100000]"]),
+        "03_keras_lstm": ({"units": 12.5}, ["units = 12.5", "int in [1, 1024]"]),
+        "04_forward_and_reverse_passes": ({"test_lengths": "long"}, ["test_lengths = 'long'", "list[int] in [3, 1000]"]),
     },
     "out of range": {
         "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
         "02_gradient_descent_by_hand": ({"lr": -0.1}, ["lr = -0.1", "float in (0, 1000]"]),
+        "03_keras_lstm": ({"num_seeds": 0}, ["num_seeds = 0", "int in [1, 50]"]),
+        "04_forward_and_reverse_passes": ({"test_lengths": [11, 2]}, ["test_lengths = [11, 2]", "list[int] in [3, 1000]"]),
     },
     "unknown name": {
         "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
         "02_gradient_descent_by_hand": ({"epochs": 5}, ["unknown parameter epochs = 5", "num_epochs"]),
+        "03_keras_lstm": ({"unit": 64}, ["unknown parameter unit = 64", "did you mean units?"]),
+        "04_forward_and_reverse_passes": ({"lengths": [5]}, ["unknown parameter lengths = [5]", "test_lengths"]),
     },
 }
 
