@@ -5,6 +5,8 @@
 #   make refresh  re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy     normalise notebook metadata (tests check notebooks are tidy)
 #   make lock     re-make requirements.txt from requirements.in in a throw-away venv
+#   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
+#   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -13,10 +15,10 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab run test refresh tidy lock clean
+.PHONY: help setup lab run test refresh tidy lock clean bench sweep-demo
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# *//'
+	@sed -n '2,10p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -33,7 +35,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
 run: $(STAMP)
-	$(BIN)/python -m helpers.runner
+	$(BIN)/course run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
@@ -52,3 +54,12 @@ lock:
 
 clean:
 	rm -rf build .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench_runner.py
+
+# 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
+sweep-demo: $(STAMP)
+	$(BIN)/course sweep 02 --grid lr=0.03,0.1,0.3,1,2,4,8,16 --grid seed=0,1,2 --jobs 2 --out build/sweeps/02_lr --y final_loss
+	mkdir -p results && cp build/sweeps/02_lr/results.csv results/02_learning_rate_sweep.csv
+	cp build/sweeps/02_lr/results.png results/02_learning_rate_sweep.png

@@ -22,10 +22,13 @@ def notebook_paths() -> list[Path]:
 
 
 def notebook_path(name: str) -> Path:
-    """Resolve a notebook by stem (`01_loss_functions`), file name or number prefix (`01`).
+    """Resolve a course notebook by stem (`01_loss_functions`), file name or number prefix (`01`),
+    or any notebook by its path (`path/to/other.ipynb`).
 
     Raises FileNotFoundError naming the notebooks that exist.
     """
+    if name.endswith(".ipynb") and Path(name).is_file():
+        return Path(name).resolve()
     stem = Path(name).name.removesuffix(".ipynb")
     matches = [p for p in notebook_paths() if p.stem == stem or p.stem.split("_", 1)[0] == stem]
     if len(matches) != 1:

@@ -3,14 +3,11 @@ parameter stops it in the validation cell with a clear message, before any work 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import nbformat
 import papermill as pm
 import pytest
 
-from helpers.paths import REPO_ROOT, notebook_path
+from helpers.paths import notebook_path
 
 # Small but non-default settings for every notebook (each also differs from its default).
 OTHER_PARAMETERS = {
@@ -81,25 +78,3 @@ def test_bad_parameter_fails_fast_with_a_clear_message(name, kind, tmp_path):
     failed = next(i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs))
     assert "check_parameters" in code[failed].source  # it stopped in the validation cell ...
     assert all(c.execution_count is None for c in code[failed + 1:])  # ... and ran nothing after it
-
-
-def run_runner(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "helpers.runner", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
-
-
-def test_runner_rejects_bad_parameters_before_starting_a_kernel(tmp_path):
-    result = run_runner("01", "-p", "num_random", "abc", "--out", str(tmp_path), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "num_random = 'abc' is not allowed: expected int in [1, 1000000]" in result.stderr
-    assert not list(tmp_path.glob("*.ipynb"))
-    result = run_runner("07_nothing", cwd=tmp_path)
-    assert result.returncode == 2 and "no course notebook called '07_nothing'" in result.stderr
-
-
-def test_runner_writes_executed_copies_and_a_table(tmp_path):
-    result = run_runner("01", "-p", "num_random", "20", "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "out" / "01_loss_functions.ipynb").exists()
-    assert "notebook" in result.stdout and "01_loss_functions  ok" in result.stdout
-    assert not (REPO_ROOT / "notebooks" / "01_loss_functions.ipynb").read_text().count("injected-parameters")

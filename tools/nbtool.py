@@ -34,9 +34,9 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if "id" not in cell:
             cell["id"] = f"cell-{i:02d}"
         if cell.cell_type == "code":
-            for out in cell.outputs:
+            for out in cell.outputs:  # keep only the metadata that names a recorded result
                 if "metadata" in out and out.output_type in ("display_data", "execute_result"):
-                    out.metadata = nbformat.from_dict({})
+                    out.metadata = nbformat.from_dict({k: v for k, v in out.metadata.items() if k == "record"})
     return nb
 
 

@@ -1,0 +1,69 @@
+"""Record named results in a notebook's outputs, and read them back from an executed notebook.
+
+papermill's old `pm.record` is gone (and scrapbook is unmaintained). A recorded result is a
+display output of type `application/json` whose metadata names it::
+
+    record("final_loss", 0.3003)          # in a notebook cell
+    read_records("build/02_....ipynb")    # later: {"final_loss": 0.3003, ...}
+
+The runner's tables, the sweep CSV and the course's results files all read results this way.
+JupyterLab shows a recorded value as a small JSON tree; nbval does not compare JSON outputs, so
+recording a training result does not make a notebook's stored outputs machine-dependent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+RECORD_KEY = "record"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert NumPy scalars/arrays, tuples and nested containers into plain JSON values."""
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no inf/nan
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot record a {type(value).__name__}: use numbers, strings, lists or dicts")
+
+
+def record(name: str, value: Any) -> None:
+    """Attach `value` to the notebook's outputs under `name` (numbers, strings, small tables)."""
+    from IPython.display import display
+
+    display({"application/json": {name: to_jsonable(value)}}, raw=True, metadata={RECORD_KEY: name})
+
+
+def read_records(path: str | Path) -> dict[str, Any]:
+    """Every value recorded in the executed notebook at `path`, by name (a later record wins)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    found: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get(RECORD_KEY)
+            if name is not None and "application/json" in out.get("data", {}):
+                found[name] = out["data"]["application/json"][name]
+    return found
+
+
+def records_table(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """One row per executed notebook: its file name, then its scalar records (a tidy table)."""
+    rows = []
+    for path in paths:
+        row: dict[str, Any] = {"notebook": Path(path).name}
+        row.update({k: v for k, v in read_records(path).items() if not isinstance(v, (list, dict))})
+        rows.append(row)
+    return rows
