@@ -4,9 +4,11 @@
 #   make test     the whole test suite (what CI runs)
 #   make refresh  re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy     normalise notebook metadata (tests check notebooks are tidy)
+#   make nav      regenerate the previous/next links and course map in every notebook
 #   make lock     re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
+#   make results-full  Part III at full size (about 20 min): results/full_size.json
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -15,10 +17,10 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab run test refresh tidy lock clean bench sweep-demo
+.PHONY: help setup lab run test refresh tidy nav lock clean bench sweep-demo results-full
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# *//'
+	@sed -n '2,12p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -32,7 +34,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 run: $(STAMP)
 	$(BIN)/course run
@@ -45,6 +47,9 @@ refresh: $(STAMP)
 
 tidy: $(STAMP)
 	$(BIN)/python tools/nbtool.py tidy
+
+nav: $(STAMP)
+	$(BIN)/python tools/course_nav.py
 
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
@@ -63,3 +68,6 @@ sweep-demo: $(STAMP)
 	$(BIN)/course sweep 02 --grid lr=0.03,0.1,0.3,1,2,4,8,16 --grid seed=0,1,2 --jobs 2 --out build/sweeps/02_lr --y final_loss
 	mkdir -p results && cp build/sweeps/02_lr/results.csv results/02_learning_rate_sweep.csv
 	cp build/sweeps/02_lr/results.png results/02_learning_rate_sweep.png
+
+results-full: $(STAMP)
+	$(BIN)/python tools/full_results.py

@@ -20,12 +20,6 @@ def mse_grad(y: ArrayLike, y_hat: ArrayLike) -> np.ndarray:
     return -2.0 / y.size * (y - y_hat)
 
 
-def bce_grad(y: ArrayLike, y_hat: ArrayLike) -> np.ndarray:
-    """∂BCE/∂ŷ_j = (1/n)(ŷ_j − y_j) / (ŷ_j (1 − ŷ_j)) for BCE = −1/n Σ [y log ŷ + (1−y) log(1−ŷ)]."""
-    y, y_hat = np.asarray(y, dtype=np.float64), np.asarray(y_hat, dtype=np.float64)
-    return (y_hat - y) / (y_hat * (1.0 - y_hat)) / y.size
-
-
 def numerical_gradient(f: Callable[[np.ndarray], float], x: ArrayLike, h: float = 1e-5) -> np.ndarray:
     """Central differences: ∂f/∂x_k ≈ [f(x + h e_k) − f(x − h e_k)] / (2h), error O(h²).
 

@@ -7,8 +7,9 @@ display output of type `application/json` whose metadata names it::
     read_records("build/02_....ipynb")    # later: {"final_loss": 0.3003, ...}
 
 The runner's tables, the sweep CSV and the course's results files all read results this way.
-JupyterLab shows a recorded value as a small JSON tree; nbval does not compare JSON outputs, so
-recording a training result does not make a notebook's stored outputs machine-dependent.
+JupyterLab shows a recorded value as a small JSON tree. nbval compares JSON outputs like any
+other: record a training result (which varies between machines) in a cell marked
+`# NBVAL_IGNORE_OUTPUT`; floats are stored rounded to 10 significant digits.
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ import numpy as np
 RECORD_KEY = "record"
 
 
+SIGNIFICANT_DIGITS = 10  # floats are stored rounded, so that last-bit differences between CPUs vanish
+
+
 def to_jsonable(value: Any) -> Any:
-    """Convert NumPy scalars/arrays, tuples and nested containers into plain JSON values."""
+    """Convert NumPy scalars/arrays, tuples and nested containers into plain JSON values; floats
+    are rounded to SIGNIFICANT_DIGITS significant digits."""
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
         return to_jsonable(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # JSON has no inf/nan
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -65,7 +65,7 @@ def test_params_lists_the_notebook_specification(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "07"], "no course notebook called '07'"),
+    (["run", "99"], "no course notebook called '99'"),
     (["run", "02", "-p", "num_epochs", "abc"], "num_epochs = 'abc' is not allowed: expected int in [1, 100000]"),
     (["run", "02", "-p", "lr", "0"], "lr = 0 is not allowed: expected float in (0, 1000]"),
     (["run", "02", "-p", "epochs", "3"], "unknown parameter epochs = 3"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.gradients import bce_grad, mse_grad, numerical_gradient, relative_error
+from helpers.gradients import mse_grad, numerical_gradient, relative_error
 from helpers.logistic import gradient_descent, logistic_loss_and_grads, make_two_class_data
 from helpers.losses import binary_cross_entropy, mse
 
@@ -24,16 +24,6 @@ def test_mse_grad_matches_gradient_tape(tf, seed):
 def test_mse_grad_keeps_the_one_over_n():
     y, y_hat = np.array([1, 0, 1, 0.0]), np.array([0.8, 0.2, 0.9, 0.1])
     np.testing.assert_allclose(mse_grad(y, y_hat), [-0.1, 0.1, -0.05, 0.05])
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_bce_grad_matches_gradient_tape(tf, seed):
-    rng = np.random.default_rng(seed)
-    y = (rng.random(6) < 0.5).astype(float)
-    y_hat = tf.Variable(rng.uniform(0.05, 0.95, 6))
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(y * tf.math.log(y_hat) + (1 - y) * tf.math.log(1 - y_hat))
-    np.testing.assert_allclose(bce_grad(y, y_hat.numpy()), tape.gradient(loss, y_hat).numpy(), rtol=RTOL, atol=ATOL)
 
 
 def test_numerical_gradient_of_a_known_function():

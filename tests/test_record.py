@@ -16,6 +16,7 @@ def test_to_jsonable():
     assert to_jsonable({"a": np.float32(0.5), "b": (1, np.int64(2)), "c": np.arange(3)}) == \
         {"a": 0.5, "b": [1, 2], "c": [0, 1, 2]}
     assert to_jsonable(math.inf) == "inf"
+    assert to_jsonable(0.1 + 0.2) == 0.3 and to_jsonable(np.float64(1 / 3)) == 0.3333333333
     with pytest.raises(TypeError, match="cannot record a object"):
         to_jsonable(object())
 

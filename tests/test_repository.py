@@ -114,3 +114,29 @@ def test_notebooks_are_tidy():
     result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "nbtool.py"), "tidy", "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_lists_every_notebook():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README's course table lacks {path.name}"
+
+
+def test_navigation_is_generated_and_current():
+    """Previous/next links and the course map come from tools/course_nav.py (`make nav`)."""
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "course_nav.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in NOTEBOOKS:
+        nav = [c for c in cells(path) if "course-nav" in c["metadata"].get("tags", [])]
+        assert len(nav) == 2 and "(you are here)" in source(nav[0])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_are_exact(path):
+    """nbval only honours a marker comment that is exactly `# NBVAL_...`: text after it on the
+    same line silently disables it, and the cell's outputs are compared after all."""
+    for c in cells(path):
+        for line in source(c).splitlines():
+            if "NBVAL_" in line:
+                assert re.fullmatch(r"\s*# NBVAL_[A-Z_]+", line), f"marker with trailing text: {line!r}"

@@ -1,0 +1,48 @@
+"""Chinese word segmentation as character tagging, and its standard word-level metric.
+
+Each character gets a tag: b (begins a word), m (middle), e (ends), s (a one-character word).
+`words("迈向新世纪", "bebme")` → ["迈向", "新世纪"]. Scoring compares predicted and true words
+by their character spans: precision = correct words / predicted words, recall = correct words /
+true words, F1 their harmonic mean. Taught in notebook 07.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+TAGS = "bmes"
+TAG_IDS = {t: i for i, t in enumerate(TAGS)}
+
+
+def word_spans(tags: str) -> list[tuple[int, int]]:
+    """Word spans [start, end) from a tag string. Any string is accepted (a model's prediction
+    may be inconsistent): a word starts at b or s, or after e or s."""
+    spans, start = [], 0
+    for i in range(1, len(tags) + 1):
+        if i == len(tags) or tags[i] in "bs" or tags[i - 1] in "es":
+            spans.append((start, i))
+            start = i
+    return spans
+
+
+def words(text: str, tags: str) -> list[str]:
+    """The words of `text` under `tags`."""
+    if len(text) != len(tags):
+        raise ValueError(f"{len(text)} characters but {len(tags)} tags")
+    return [text[a:b] for a, b in word_spans(tags)]
+
+
+def segmentation_prf(true_tags: Iterable[str], pred_tags: Iterable[str]) -> tuple[float, float, float]:
+    """Word-level precision, recall and F1 over a corpus (spans counted over all sentences)."""
+    correct = n_true = n_pred = 0
+    for t, p in zip(true_tags, pred_tags, strict=True):
+        if len(t) != len(p):
+            raise ValueError(f"a sentence has {len(t)} true tags but {len(p)} predicted")
+        true_spans, pred_spans = set(word_spans(t)), set(word_spans(p))
+        correct += len(true_spans & pred_spans)
+        n_true += len(true_spans)
+        n_pred += len(pred_spans)
+    precision = correct / n_pred if n_pred else 0.0
+    recall = correct / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1

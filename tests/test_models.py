@@ -1,0 +1,50 @@
+"""helpers.models: reading directions really are what their names say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.models import DIRECTIONS, build_classifier, build_tagger, lengths_of, reverse_like, reverse_valid
+
+
+def test_reverse_valid_keeps_padding_at_the_end():
+    ids = np.array([[1, 2, 3, 0, 0], [4, 5, 0, 0, 0], [6, 0, 0, 0, 0]])
+    assert reverse_valid(ids).tolist() == [[3, 2, 1, 0, 0], [5, 4, 0, 0, 0], [6, 0, 0, 0, 0]]
+    assert lengths_of(ids).tolist() == [3, 2, 1]
+    tags = np.array([[0, 1, 2, 3, 3], [3, 3, 0, 0, 0], [3, 0, 0, 0, 0]])
+    assert np.array_equal(reverse_like(reverse_like(tags, ids), ids), tags)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_models_build_and_predict(tf, direction):
+    ids = np.array([[2, 3, 4, 0], [5, 6, 0, 0]], dtype=np.int32)
+    classifier = build_classifier(10, embedding_dim=4, units=3, direction=direction, seed=0)
+    tagger = build_tagger(10, embedding_dim=4, units=3, direction=direction, seed=0)
+    assert classifier.predict(ids, verbose=0).shape == (2, 1)
+    probs = tagger.predict(ids, verbose=0)
+    assert probs.shape == (2, 4, 4) and np.allclose(probs.sum(-1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="direction must be one of"):
+        build_classifier(10, embedding_dim=4, units=3, direction="sideways", seed=0)
+
+
+@pytest.mark.parametrize("direction, sees_the_future", [("left-to-right", False), ("bidirectional", True)])
+def test_a_tagger_sees_the_right_context_only_when_bidirectional(tf, direction, sees_the_future):
+    """Change the token after position 2: a left-to-right tagger's output at 2 must not move."""
+    tagger = build_tagger(10, embedding_dim=4, units=3, direction=direction, seed=1)
+    a = np.array([[2, 3, 4, 5, 6]], dtype=np.int32)
+    b = a.copy()
+    b[0, 3] = 9
+    out_a, out_b = tagger.predict(a, verbose=0), tagger.predict(b, verbose=0)
+    assert np.allclose(out_a[0, :3], out_b[0, :3], atol=1e-7) != sees_the_future
+
+
+def test_right_to_left_by_reversal_sees_only_the_right_context(tf):
+    tagger = build_tagger(10, embedding_dim=4, units=3, direction="left-to-right", seed=2)
+    a = np.array([[2, 3, 4, 5, 6, 0]], dtype=np.int32)
+    b = a.copy()
+    b[0, 1] = 9  # change a token BEFORE position 3
+    out_a = reverse_like(tagger.predict(reverse_valid(a), verbose=0), a)
+    out_b = reverse_like(tagger.predict(reverse_valid(b), verbose=0), b)
+    assert np.allclose(out_a[0, 2:5], out_b[0, 2:5], atol=1e-7)  # positions after it do not move
+    assert not np.allclose(out_a[0, :2], out_b[0, :2], atol=1e-7)
