@@ -8,7 +8,7 @@
 #   make lock     re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
-#   make results-full  Part III at full size (about 20 min): results/full_size.json
+#   make results-full  Part III at full size (about 30 min on 2 cores): results/full_size.json
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
