@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -148,8 +149,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"{kept} already done (kept), {len(todo)} to run with {jobs} job(s)"
           + (f"; removed {removed} unfinished file(s)" if removed else ""), flush=True)
     start, interrupted, finished = time.perf_counter(), False, 0
+    ctrl_c = {"pressed": False}
+
+    def on_sigint(signum, frame):  # remember Ctrl-C even if a library swallows the KeyboardInterrupt
+        ctrl_c["pressed"] = True
+        raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
         for result in iter_results(plan, todo, jobs):
+            if ctrl_c["pressed"]:  # a run that ended because of Ctrl-C is not a result
+                if result.status != "ok" and result.output.exists():
+                    result.output.unlink()
+                raise KeyboardInterrupt
             finished += 1
             label = run_id({k: result.parameters[k] for k in grid})
             print(f"[{kept + finished}/{len(combinations)}] {label}: {result.status} {result.seconds:.1f} s"
@@ -157,6 +169,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         interrupted = True
         clean_partial(out_dir)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
         print("\ninterrupted: finished runs are kept; run the same command again to do the rest", flush=True)
     rows = sweep_rows(plan)
     write_csv(rows, out_dir / "results.csv")
