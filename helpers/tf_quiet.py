@@ -14,10 +14,18 @@ import sys
 from types import ModuleType
 
 
-def import_tensorflow() -> ModuleType:
-    """Import and return `tensorflow`, with its C++ start-up log silenced."""
+def import_tensorflow(quiet_retracing: bool = False) -> ModuleType:
+    """Import and return `tensorflow`, with its C++ start-up log silenced.
+
+    `quiet_retracing=True` also hides TensorFlow's Python warnings (level below ERROR), such as
+    the "triggered tf.function retracing" notice that a notebook building one model per seed
+    gets on purpose; that notice prints a memory address, which would break stored outputs.
+    """
     if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+        tf = sys.modules["tensorflow"]
+        if quiet_retracing:
+            tf.get_logger().setLevel("ERROR")
+        return tf
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
@@ -29,4 +37,6 @@ def import_tensorflow() -> ModuleType:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+    if quiet_retracing:
+        tf.get_logger().setLevel("ERROR")
     return tf

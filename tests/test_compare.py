@@ -32,3 +32,10 @@ def test_cmp_raises_on_shape_mismatch():
 def test_max_abs_diff():
     assert max_abs_diff([1, 2, 3], [1, 2.5, 2]) == 1.0
     assert max_abs_diff([], []) == 0.0
+
+
+def test_mean_std_formats_repeated_runs():
+    from helpers.display import mean_std
+
+    assert mean_std([0.5, 0.7]) == "0.6000 ± 0.1000"
+    assert mean_std([1, 2, 3], ".1f") == "2.0 ± 0.8"
