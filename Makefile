@@ -3,8 +3,9 @@
 #   make run      execute every notebook headless (papermill) into build/, print a table
 #   make test     the whole test suite (what CI runs)
 #   make refresh  re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
-#   make tidy     normalise notebook metadata (tests check notebooks are tidy)
-#   make nav      regenerate the previous/next links and course map in every notebook
+#   make tidy     notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
+#   make student  the student edition (no solutions, no outputs) in build/student/; lab-student opens it
+#   make slides   reveal.js slides of every notebook in build/slides/ (works offline)
 #   make lock     re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
@@ -17,10 +18,10 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab run test refresh tidy nav lock clean bench sweep-demo results-full
+.PHONY: help setup lab lab-student run test refresh tidy nav glossary slides student browser lock clean bench sweep-demo results-full
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# *//'
+	@sed -n '2,13p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -45,11 +46,31 @@ test: $(STAMP)
 refresh: $(STAMP)
 	$(BIN)/python tools/nbtool.py refresh $(NB)
 
+# each step is generated from the notebooks and checked by a test; `tidy` runs them all in order
 tidy: $(STAMP)
+	$(BIN)/python tools/slides.py annotate
+	$(BIN)/python tools/course_nav.py
+	$(BIN)/python tools/glossary.py
 	$(BIN)/python tools/nbtool.py tidy
 
 nav: $(STAMP)
 	$(BIN)/python tools/course_nav.py
+
+glossary: $(STAMP)
+	$(BIN)/python tools/glossary.py
+
+student: $(STAMP)
+	$(BIN)/python tools/student.py
+
+lab-student: student
+	$(BIN)/jupyter lab --notebook-dir=build/student $(ALLOW_ROOT) $(LAB_ARGS)
+
+slides: $(STAMP)
+	$(BIN)/python tools/slides.py build
+
+# Debian's chromium and CJK fonts for tests/test_browser.py (the test runs this itself when needed)
+browser:
+	$(BIN)/python tools/browser.py ensure
 
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv

@@ -78,8 +78,10 @@ def test_notebook_reads_as_a_lesson(path):
     all_cells = cells(path)
     title = source(all_cells[0])
     assert all_cells[0]["cell_type"] == "markdown" and title.startswith(f"# {path.name[:2]} · ")
+    first_code = next(i for i, c in enumerate(all_cells) if c["cell_type"] == "code")
+    opening = "\n".join(source(c) for c in all_cells[:first_code])
     for needed in ("You will be able to", "Prerequisites", "Expected run time"):
-        assert needed in title, f"the title cell lacks {needed!r}"
+        assert needed in opening, f"the opening (before the first code cell) lacks {needed!r}"
     headings = [line for c in all_cells if c["cell_type"] == "markdown" for line in source(c).splitlines()
                 if line.startswith("## ")]
     assert "## Exercises" in headings and headings[-1] == "## Summary"

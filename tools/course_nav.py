@@ -43,11 +43,12 @@ def nav_cells(paths: list[Path], k: int) -> tuple[str, str]:
 
 def with_nav(nb: nbformat.NotebookNode, top: str, bottom: str) -> nbformat.NotebookNode:
     cells = [c for c in nb.cells if TAG not in c.metadata.get("tags", [])]
-    top_cell = nbformat.v4.new_markdown_cell(top, metadata={"tags": [TAG]})
+    top_cell = nbformat.v4.new_markdown_cell(top, metadata={"slideshow": {"slide_type": "skip"}, "tags": [TAG]})
     top_cell["id"] = "course-nav-top"
-    bottom_cell = nbformat.v4.new_markdown_cell(bottom, metadata={"tags": [TAG]})
+    bottom_cell = nbformat.v4.new_markdown_cell(bottom, metadata={"slideshow": {"slide_type": "skip"}, "tags": [TAG]})
     bottom_cell["id"] = "course-nav-bottom"
-    nb.cells = [cells[0], top_cell, *cells[1:], bottom_cell]
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), 1)
+    nb.cells = [*cells[:first_code], top_cell, *cells[first_code:], bottom_cell]  # after the opening
     return nb
 
 

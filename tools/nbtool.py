@@ -21,7 +21,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from helpers.paths import notebook_path, notebook_paths  # noqa: E402
 
-KEEP_CELL_METADATA = ("tags", "slideshow", "nbval-ignore-output")
+KEEP_CELL_METADATA = ("tags", "slideshow", "nbval-ignore-output", "jupyter")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -38,6 +38,15 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 if "metadata" in out and out.output_type in ("display_data", "execute_result"):
                     out.metadata = nbformat.from_dict({k: v for k, v in out.metadata.items() if k == "record"})
     return nb
+
+
+def report(changed: list[str], check: bool, command: str = "make tidy") -> int:
+    """Print what a generator changed (or would change, with check); the exit status for check."""
+    for name in changed:
+        print(f"{'out of date' if check else 'updated'}: {name}")
+    if check and changed:
+        print(f"run `{command}` to update them")
+    return 1 if check and changed else 0
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:
