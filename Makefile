@@ -8,6 +8,7 @@
 #   make slides   reveal.js slides of every notebook in build/slides/ (works offline)
 #   make lock     re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
+#   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 30 min on 2 cores): results/full_size.json
 
@@ -18,10 +19,10 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab lab-student run test refresh tidy nav glossary slides student browser lock clean bench sweep-demo results-full
+.PHONY: help setup lab lab-student run test refresh tidy nav glossary slides student browser lock clean bench bench-classroom sweep-demo results-full
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# *//'
+	@sed -n '2,14p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -83,6 +84,9 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench_runner.py
+
+bench-classroom: $(STAMP)
+	$(BIN)/python tools/bench_classroom.py
 
 # 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
 sweep-demo: $(STAMP)

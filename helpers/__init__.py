@@ -18,6 +18,11 @@ data       the small data files in data/ (the source's §5.2 toy data and progra
 display    small display utilities: show a helper's source, format a table
 tf_quiet   import TensorFlow without its start-up log lines
 runner     execute notebooks headless with papermill (used by `make run`)
+cli        the `course` command: run, params, sweep
+record     named results stored in a notebook's outputs, and read back
+corpora, text, segmentation, baselines, models, results   Part III: real data and its models
+checks     the machinery of self-checking exercises: verdicts, values, functions, known mistakes
+exercises  the checker of every exercise, grouped by notebook
 """
 
 __version__ = "0.1.0"

@@ -78,10 +78,14 @@ def test_deck_structure(path, decks):
     section_titles = [c.source.splitlines()[0][3:] for c in shown if c.source.startswith("## ")]
     slide_h2 = [s.find("h2").get_text(" ", strip=True).rstrip("¶").strip() for s in top[1:] if s.find("h2")]
     assert len(slide_h2) == len(section_titles) and len(section_titles) >= 4
+    assert "max-height" in html and "overflow-y: auto" in html, "long outputs scroll inside a box"
     for inner in soup.select("div.slides section section"):
-        code_lines = sum(len(pre.get_text().strip().splitlines()) for pre in inner.select(".jp-InputArea pre")
-                         if not pre.find_parent("aside"))  # speaker notes are not on the slide
-        assert code_lines <= slides.MAX_SLIDE_CODE_LINES, f"wall of code ({code_lines} lines) in {path.name}"
+        def lines(selector):  # speaker notes are not on the slide
+            return sum(len(pre.get_text().strip().splitlines()) for pre in inner.select(selector)
+                       if not pre.find_parent("aside"))
+        code_cells = [c for c in inner.select(".jp-CodeCell") if not c.find_parent("aside")]
+        shown = lines(".jp-InputArea pre") + (lines(".jp-OutputArea pre") if len(code_cells) > 1 else 0)
+        assert shown <= slides.MAX_SLIDE_CODE_LINES, f"wall of code ({shown} lines) in {path.name}"
     widths = png_widths(soup)
     assert all(w >= MIN_FIGURE_WIDTH for w in widths), widths
     assert soup.select("aside.notes") or not [c for c in nb.cells if c.metadata["slideshow"]["slide_type"] == "notes"]

@@ -12,7 +12,7 @@ deck (a test fails when the metadata is stale):
   begins a cell);
 - prose continues the slide it is on; a short code cell appears as a *fragment* (one more
   click), after the explanation it illustrates, unless the slide already shows
-  `MAX_SLIDE_CODE_LINES` lines of code: then it starts a new sub-slide;
+  `MAX_SLIDE_CODE_LINES` lines of code and output: then it starts a new sub-slide;
 - a code cell longer than `MAX_CODE_LINES` is a wall of code: if it has output (a table, a
   figure) only the output is shown (tag `slides-output-only`), otherwise it goes into the
   speaker *notes*;
@@ -30,6 +30,7 @@ slides must work without a network. They come from the npm registry at the versi
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import subprocess
@@ -45,7 +46,8 @@ from helpers.paths import BUILD_DIR, REPO_ROOT, notebook_paths  # noqa: E402
 from tools.nbtool import dumps, report  # noqa: E402
 
 MAX_CODE_LINES = 12  # a longer code cell is a wall of code: output only, or speaker notes
-MAX_SLIDE_CODE_LINES = 24  # code shown on one (sub-)slide; past it, the next code cell moves on
+MAX_SLIDE_CODE_LINES = 24  # code and output shown on one (sub-)slide; past it, the next code cell moves on
+FIGURE_LINES = 12  # the lines of text a figure displaces on a slide, for that budget
 OUTPUT_ONLY_TAG = "slides-output-only"
 MANUAL_TAG = "slides-manual"
 SKIP_TAGS = {"course-nav", "parameters", "exercise", "solution"}
@@ -68,7 +70,9 @@ PROJECTOR_CSS = """
 /* Projector-friendly: figures fit the slide, code and tables stay legible. */
 .reveal .jp-OutputArea-output img { max-height: 62vh; width: auto; max-width: 100%; }
 .reveal .jp-InputArea pre, .reveal .jp-OutputArea pre { font-size: 0.62em; line-height: 1.25; }
-.reveal .jp-RenderedMarkdown { font-size: 0.7em !important; }
+/* A long output (the source's program, a helper's source) scrolls inside its box. */
+.reveal .jp-OutputArea-output { max-height: 52vh; overflow-y: auto; }
+.reveal .jp-RenderedMarkdown { font-size: 0.6em !important; }
 .reveal .slides h1 { font-size: 1.7em !important; } .reveal .slides h2 { font-size: 1.35em !important; }
 .reveal .slides h3 { font-size: 1.15em !important; }
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
@@ -130,6 +134,21 @@ def split_at_headings(nb: nbformat.NotebookNode) -> None:
     nb.cells = cells
 
 
+def output_lines(cell: nbformat.NotebookNode) -> int:
+    """Roughly how many lines of a slide a code cell's outputs take (a figure counts as 12)."""
+    total = 0
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/png" in data:
+            total += FIGURE_LINES
+        elif out.get("output_type") == "stream":
+            total += len(out.get("text", "").splitlines())
+        else:
+            text = data.get("text/markdown") or data.get("text/html") or data.get("text/plain") or ""
+            total += len(text.splitlines()) if ("text/markdown" in data or "text/plain" in data) else 0
+    return total
+
+
 def annotate(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Write the rules' slide metadata (and the output-only tag) on every cell of `nb`."""
     split_at_headings(nb)
@@ -141,7 +160,7 @@ def annotate(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         kind = slide_type(cell, index)
         lines = len(cell.source.splitlines())
         long_with_output = cell.cell_type == "code" and kind == "fragment" and lines > MAX_CODE_LINES
-        shown = lines if kind == "fragment" and not long_with_output else 0
+        shown = (0 if long_with_output else lines) + output_lines(cell) if kind == "fragment" else 0
         if kind in ("slide", "subslide"):
             code_on_slide = 0
         elif shown and code_on_slide and code_on_slide + shown > MAX_SLIDE_CODE_LINES:
@@ -175,15 +194,19 @@ def install_assets(out_dir: Path) -> None:
     """Copy reveal.js, RequireJS, jQuery and MathJax into out_dir/_assets (npm ci once)."""
     modules = NODE_DIR / "node_modules"
     lock = ASSET_SOURCE / "package-lock.json"
-    stamp = NODE_DIR / "package-lock.json"
-    if not modules.is_dir() or not stamp.exists() or stamp.read_text() != lock.read_text():
-        if shutil.which("npm") is None:
-            raise SystemExit("make slides needs npm (Node.js) to fetch reveal.js and MathJax once: "
-                             "install Node.js (Debian: apt-get install nodejs npm) and run it again")
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy2(ASSET_SOURCE / name, NODE_DIR / name)
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)
+    stamp = NODE_DIR / ".installed-from-lock"  # a copy of the lock npm ci last finished with
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(NODE_DIR / ".install-lock", "w") as guard:  # parallel test workers share NODE_DIR
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not modules.is_dir() or not stamp.exists() or stamp.read_text() != lock.read_text():
+            if shutil.which("npm") is None:
+                raise SystemExit("make slides needs npm (Node.js) to fetch reveal.js and MathJax once: "
+                                 "install Node.js (Debian: apt-get install nodejs npm) and run it again")
+            stamp.unlink(missing_ok=True)
+            for name in ("package.json", "package-lock.json"):
+                shutil.copy2(ASSET_SOURCE / name, NODE_DIR / name)
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)
+            shutil.copy2(lock, stamp)  # last: a cut-short install is redone next time
     assets = out_dir / "_assets"
     if assets.exists():
         shutil.rmtree(assets)
