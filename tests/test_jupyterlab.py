@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -29,6 +30,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def lab():
     port, token = free_port(), secrets.token_hex(16)
+    before = {p: p.read_bytes() for p in notebook_paths()}
     args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token} --ServerApp.port_retries=0"
     proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -53,6 +55,8 @@ def lab():
     time.sleep(1)
     left = subprocess.run(["pgrep", "-f", f"--port={port}"], capture_output=True, text=True).stdout.split()
     assert not left, f"processes left behind: {left}"
+    changed = [p.name for p, text in before.items() if p.read_bytes() != text]
+    assert not changed, f"the server or the browser saved over notebooks: {changed}"
 
 
 def get(base: str, token: str, path: str, method: str = "GET", body: dict | None = None):
@@ -107,3 +111,29 @@ def test_a_notebook_runs_in_the_servers_kernel(lab):
     finally:
         get(base, token, f"/api/kernels/{kernel['id']}", "DELETE")
     assert all(k["id"] != kernel["id"] for k in get(base, token, "/api/kernels"))
+
+
+def test_course_settings_are_in_force(lab):
+    """`make setup` installs tools/jupyterlab/overrides.json: the glossary opens rendered, and the
+    course never asks the network for news."""
+    base, token = lab
+    docs = get(base, token, "/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
+    assert docs["schema"]["properties"]["defaultViewers"]["default"]["markdown"] == "Markdown Preview"
+    news = get(base, token, "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    assert news["schema"]["properties"]["fetchNews"]["default"] == "false"
+
+
+def test_jupyterlab_shows_a_notebook_in_a_real_browser(lab):
+    from tools import browser
+
+    base, token = lab
+    try:
+        browser.ensure_chromium()
+    except browser.BrowserUnavailable as error:
+        pytest.fail(str(error))
+    url = f"{base}/lab/tree/01_loss_functions.ipynb?token={token}"
+    html = browser.dom(url)
+    assert "jp-Notebook" in html and html.count("jp-RenderedMarkdown") > 5, "JupyterLab did not render the notebook"
+    assert re.search(r'href="[^"]*glossary\.md[^"]*#fine-tuning"', html), "the glossary links are rendered"
+    shot = browser.screenshot(url, REPO_ROOT / "build" / "screenshots" / "jupyterlab_01.png", size=(1400, 900))
+    assert shot.stat().st_size > 20_000
