@@ -84,7 +84,7 @@ def _not_answered(answer: Any) -> bool:
 
 
 def check_value(answer: Any, expected: Any, *, what: str, mistakes: Sequence[Mistake] = (),
-                rtol: float = 1e-6, atol: float = 1e-9, praise: str = "") -> Verdict:
+                rtol: float = 1e-6, atol: float = 1e-9) -> Verdict:
     """Compare a value with `expected` (within rtol/atol), then with each mistake's value."""
     if _not_answered(answer):
         return Verdict(False, NOT_ANSWERED)
@@ -96,7 +96,7 @@ def check_value(answer: Any, expected: Any, *, what: str, mistakes: Sequence[Mis
         return Verdict(False, f"{NOT_YET}: {what} should have shape {expected_shape}, "
                               f"yours has shape {answer_shape}.")
     if same(answer, expected, rtol, atol):
-        return Verdict(True, f"{CORRECT}: {what}." + (f" {praise}" if praise else ""))
+        return Verdict(True, f"{CORRECT}: {what}.")
     for mistake in mistakes:
         if same(answer, mistake.answer, rtol, atol):
             return Verdict(False, f"{NOT_YET}: {what}. Hint: {mistake.hint}")
@@ -116,7 +116,7 @@ def _call(fn: Callable, args: tuple) -> Any:
 
 def check_function(fn: Any, cases: Sequence[tuple], reference: Callable, *, what: str,
                    mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-9,
-                   compare: Callable[[Any, Any], bool] | None = None, praise: str = "") -> Verdict:
+                   compare: Callable[[Any, Any], bool] | None = None) -> Verdict:
     """Run `fn` on every case (a tuple of arguments) and compare with `reference`; if some case
     differs, name the first mistake whose function agrees with `fn` on every case."""
     if _not_answered(fn):
@@ -137,7 +137,7 @@ def check_function(fn: Any, cases: Sequence[tuple], reference: Callable, *, what
                               "missing `return`?")
     wrong = [k for k, (args, got) in enumerate(zip(cases, answers)) if not equal(got, reference(*args))]
     if not wrong:
-        return Verdict(True, f"{CORRECT}: {what} (checked on {len(cases)} inputs)." + (f" {praise}" if praise else ""))
+        return Verdict(True, f"{CORRECT}: {what} (checked on {len(cases)} inputs).")
     for mistake in mistakes:
         try:
             if all(equal(got, _call(mistake.answer, args)) for args, got in zip(cases, answers)):

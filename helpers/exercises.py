@@ -18,7 +18,7 @@ from helpers.checks import Mistake, Verdict, check_function, check_value, same
 from helpers.gradients import mse_grad, numerical_gradient
 from helpers.logistic import logistic_loss_and_grads
 from helpers.losses import binary_cross_entropy, binary_cross_entropy_from_logits, mse, one_sided_cross_entropy, sigmoid
-from helpers.rnn import lstm_step
+from helpers.rnn import lstm_step, rnn_forward
 from helpers.segmentation import TAGS, segmentation_prf, word_spans, words
 
 HAND_RTOL = 5e-3  # answers computed by hand: three significant digits are enough
@@ -271,18 +271,12 @@ def check_lstm_step(fn: Any) -> Verdict:
     ])
 
 
-def _rnn_states(X, W, U, b, h0):
-    hs = [h0]
-    for x in X:
-        hs.append(np.tanh(x @ W + hs[-1] @ U + b))
-    return hs
-
-
 def _grad_h0(X, W, U, b, h0, v, use_tanh_grad=True, transpose=True):
-    hs = _rnn_states(X, W, U, b, h0)
+    """The reverse pass to h_0 (for one sequence X of shape (T, d)), or one of its known mistakes."""
+    H, _ = rnn_forward(X[None], W, U, b, h0=h0)
     delta = v.copy()
-    for t in range(len(X), 0, -1):
-        da = delta * (1 - hs[t] ** 2) if use_tanh_grad else delta
+    for t in range(len(X) - 1, -1, -1):
+        da = delta * (1 - H[0, t] ** 2) if use_tanh_grad else delta
         delta = da @ (U.T if transpose else U)
     return delta
 
@@ -296,7 +290,7 @@ def check_rnn_grad_h0(fn: Any) -> Verdict:
                       rng.normal(size=u), rng.normal(size=u), rng.normal(size=u)))
 
     def reference(X, W, U, b, h0, v):
-        return numerical_gradient(lambda h: float(v @ _rnn_states(X, W, U, b, h)[-1]), h0)
+        return numerical_gradient(lambda h: float(v @ rnn_forward(X[None], W, U, b, h0=h)[0][0, -1]), h0)
 
     return check_function(fn, cases, reference, what="∂L/∂h_0", rtol=1e-5, atol=1e-8, mistakes=[
         Mistake(lambda *a: _grad_h0(*a, use_tanh_grad=False),

@@ -23,17 +23,18 @@ def _mask(mask: np.ndarray | None, X: np.ndarray) -> np.ndarray:
 
 
 def rnn_forward(X: np.ndarray, W: np.ndarray, U: np.ndarray, b: np.ndarray,
-                mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                mask: np.ndarray | None = None, h0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Simple (Elman) RNN, Keras `SimpleRNN` layout: kernel W (d, u), recurrent U (u, u), bias b (u,).
 
         a_t = x_t W + h_{t-1} U + b,   h̃_t = tanh(a_t),   h_t = m_t h̃_t + (1 − m_t) h_{t-1},   h_0 = 0
 
     Returns (H, H_new): H[:, t] = h_t (state after step t) and H_new[:, t] = h̃_t (the candidate
-    before masking, which the reverse pass needs). The last state is H[:, -1].
+    before masking, which the reverse pass needs). The last state is H[:, -1]. `h0` (shape (u,)
+    or (N, u)) replaces the zero initial state.
     """
     N, T, _ = X.shape
     m = _mask(mask, X)
-    h = np.zeros((N, U.shape[0]))
+    h = np.zeros((N, U.shape[0])) if h0 is None else np.broadcast_to(h0, (N, U.shape[0])).astype(np.float64)
     H, H_new = np.zeros((N, T, U.shape[0])), np.zeros((N, T, U.shape[0]))
     for t in range(T):
         h_new = np.tanh(X[:, t] @ W + h @ U + b)

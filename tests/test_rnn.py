@@ -109,3 +109,11 @@ def test_counting_task_labels_follow_the_rule():
     assert 0.4 < y.mean() < 0.6
     X2, _ = make_counting_task(500, 7, seed=0)
     assert np.array_equal(X, X2)
+
+
+def test_rnn_forward_from_a_given_initial_state_continues_the_sequence():
+    rng = np.random.default_rng(5)
+    X, W, U, b = rng.normal(size=(3, 6, 2)), rng.normal(size=(2, 4)), rng.normal(size=(4, 4)) / 2, rng.normal(size=4)
+    H, _ = rnn_forward(X, W, U, b)
+    H_rest, _ = rnn_forward(X[:, 1:], W, U, b, h0=H[:, 0])
+    np.testing.assert_allclose(H_rest, H[:, 1:], rtol=0, atol=1e-14)

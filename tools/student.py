@@ -30,7 +30,7 @@ from tools.nbtool import dumps  # noqa: E402
 
 SOLUTION_TAG = "solution"
 DEFAULT_OUT = BUILD_DIR / "student"
-COMPANION_FILES = ("glossary.md", "profiles.yaml")
+COMPANION_FILES = ("glossary.md",)  # files the notebooks link to
 LINK = re.compile(r"(\]\()([^)\s#]+)((?:#[^)\s]*)?\))")
 BANNER = ("> **Student edition** — the solutions are left out and no cell has been run. Write your "
           "answers where the `...` are; the check under each answer tells you whether it is right. "
