@@ -1,13 +1,15 @@
 # The course's commands. Each one sets up .venv first (once; again only when the pins change).
-#   make lab      open JupyterLab on notebooks/
-#   make run      execute every notebook headless (papermill) into build/, print a table
-#   make test     the whole test suite (what CI runs)
-#   make refresh  re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
-#   make tidy     notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
-#   make student  the student edition (no solutions, no outputs) in build/student/; lab-student opens it
-#   make slides   reveal.js slides of every notebook in build/slides/ (works offline)
-#   make lock     re-make requirements.txt from requirements.in in a throw-away venv
-#   make bench    time the runner against plain papermill, and a sweep in parallel (prints figures)
+#   make lab        open JupyterLab on notebooks/
+#   make run        execute every notebook headless (papermill) into build/, print a table
+#   make test       the whole test suite (what CI runs): set-up, then unit, notebooks, classroom
+#   make test-unit  the unit tests only (under a minute)
+#   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
+#   make tidy       notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
+#   make format     ruff: fix what it can, format the packages, tests and notebooks
+#   make student    the student edition (no solutions, no outputs) in build/student/; lab-student opens it
+#   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
+#   make lock       re-make requirements.txt from requirements.in in a throw-away venv
+#   make bench      time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 30 min on 2 cores): results/full_size.json
@@ -19,12 +21,13 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup lab lab-student run test refresh tidy nav glossary slides student browser lock clean bench bench-classroom sweep-demo results-full
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides student lock clean \
+        bench bench-classroom sweep-demo results-full
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# *//'
+	@sed -n '2,16p' Makefile | sed 's/^# *//'
 
-$(STAMP): requirements.txt pyproject.toml tools/jupyterlab/overrides.json
+$(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "error: $(PYTHON) is not Python 3.11 (TensorFlow 2.21 and the pins need it); set PYTHON=..."; exit 1; }
@@ -33,10 +36,15 @@ $(STAMP): requirements.txt pyproject.toml tools/jupyterlab/overrides.json
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@# JupyterLab defaults for the course: Markdown files (the glossary) open rendered; no news feed
 	mkdir -p $(VENV)/share/jupyter/lab/settings
-	cp tools/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	cp course/jupyterlab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's chromium and CJK fonts for the classroom tests: installed here, once, before any test
+# starts (as root; otherwise it prints the one command to run). Quick when they are installed.
+setup-browser: $(STAMP)
+	@$(BIN)/course setup-browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
@@ -44,37 +52,30 @@ lab: $(STAMP)
 run: $(STAMP)
 	$(BIN)/course run
 
-test: $(STAMP)
+test: $(STAMP) setup-browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
 
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m unit tests/unit
+
 refresh: $(STAMP)
-	$(BIN)/python tools/nbtool.py refresh $(NB)
+	$(BIN)/course refresh $(NB)
 
-# each step is generated from the notebooks and checked by a test; `tidy` runs them all in order
 tidy: $(STAMP)
-	$(BIN)/python tools/slides.py annotate
-	$(BIN)/python tools/course_nav.py
-	$(BIN)/python tools/glossary.py
-	$(BIN)/python tools/nbtool.py tidy
+	$(BIN)/course tidy
 
-nav: $(STAMP)
-	$(BIN)/python tools/course_nav.py
-
-glossary: $(STAMP)
-	$(BIN)/python tools/glossary.py
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 student: $(STAMP)
-	$(BIN)/python tools/student.py
+	$(BIN)/course student
 
 lab-student: student
 	$(BIN)/jupyter lab --notebook-dir=build/student $(ALLOW_ROOT) $(LAB_ARGS)
 
 slides: $(STAMP)
-	$(BIN)/python tools/slides.py build
-
-# Debian's chromium and CJK fonts for tests/test_browser.py (the test runs this itself when needed)
-browser:
-	$(BIN)/python tools/browser.py ensure
+	$(BIN)/course slides
 
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
@@ -86,10 +87,10 @@ clean:
 	rm -rf build .pytest_cache
 
 bench: $(STAMP)
-	$(BIN)/python tools/bench_runner.py
+	$(BIN)/course bench runner
 
-bench-classroom: $(STAMP)
-	$(BIN)/python tools/bench_classroom.py
+bench-classroom: $(STAMP) setup-browser
+	$(BIN)/course bench classroom
 
 # 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
 sweep-demo: $(STAMP)
@@ -98,4 +99,4 @@ sweep-demo: $(STAMP)
 	cp build/sweeps/02_lr/results.png results/02_learning_rate_sweep.png
 
 results-full: $(STAMP)
-	$(BIN)/python tools/full_results.py
+	$(BIN)/course results-full

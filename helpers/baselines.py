@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -13,8 +13,14 @@ def majority_accuracy(y_train: Sequence[int], y_test: Sequence[int]) -> float:
     return float(np.mean(np.asarray(y_test) == majority))
 
 
-def tfidf_logreg(train_texts: Sequence[str], y_train: Sequence[int], *, ngram_range: tuple[int, int] = (1, 3),
-                 max_features: int | None = 200_000, C: float = 4.0):
+def tfidf_logreg(
+    train_texts: Sequence[str],
+    y_train: Sequence[int],
+    *,
+    ngram_range: tuple[int, int] = (1, 3),
+    max_features: int | None = 200_000,
+    C: float = 4.0,
+):
     """Character n-gram TF-IDF + logistic regression, fitted: each text becomes the TF-IDF weights
     of its character 1- to 3-grams, and a linear model separates the classes.
     Returns a scikit-learn Pipeline (use `.predict`)."""

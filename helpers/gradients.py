@@ -1,11 +1,11 @@
 """Gradients by formula and by finite differences. Taught in notebook 02.
 
-`tests/test_gradients.py` checks the formulas against `tf.GradientTape`.
+`tests/unit/test_gradients.py` checks the formulas against `tf.GradientTape`.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike

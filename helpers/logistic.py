@@ -18,8 +18,9 @@ from helpers.losses import binary_cross_entropy_from_logits, mse, sigmoid
 LOSSES = ("bce", "mse")
 
 
-def make_two_class_data(num_samples: int, seed: int, *, separation: float = 2.0,
-                        centre: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+def make_two_class_data(
+    num_samples: int, seed: int, *, separation: float = 2.0, centre: float = 1.5
+) -> tuple[np.ndarray, np.ndarray]:
     """A 1-feature, 2-class data set: x ~ Normal(centre ± separation/2, 1), half of each class.
 
     Returns X of shape (num_samples, 1) and y of shape (num_samples,) with y ∈ {0, 1}. The classes
@@ -39,8 +40,9 @@ def logistic_forward(X: np.ndarray, theta: np.ndarray, b: float) -> tuple[np.nda
     return z, sigmoid(z)
 
 
-def logistic_loss_and_grads(X: np.ndarray, y: np.ndarray, theta: np.ndarray, b: float,
-                            loss: str = "bce") -> tuple[float, np.ndarray, float]:
+def logistic_loss_and_grads(
+    X: np.ndarray, y: np.ndarray, theta: np.ndarray, b: float, loss: str = "bce"
+) -> tuple[float, np.ndarray, float]:
     """Loss and its gradients (L, ∂L/∂θ, ∂L/∂b) for ŷ = σ(Xθ + b), by the chain rule."""
     n = y.size
     z, y_hat = logistic_forward(X, theta, b)
@@ -64,8 +66,9 @@ class History:
     losses: np.ndarray  # (num_epochs + 1,)
 
 
-def gradient_descent(X: np.ndarray, y: np.ndarray, theta0: np.ndarray, b0: float, lr: float,
-                     num_epochs: int, loss: str = "bce") -> History:
+def gradient_descent(
+    X: np.ndarray, y: np.ndarray, theta0: np.ndarray, b0: float, lr: float, num_epochs: int, loss: str = "bce"
+) -> History:
     """Full-batch gradient descent: θ ← θ − α ∂L/∂θ, b ← b − α ∂L/∂b, `num_epochs` times."""
     theta, b = np.array(theta0, dtype=np.float64), float(b0)
     thetas, bs, losses = [theta.copy()], [b], []

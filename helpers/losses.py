@@ -2,7 +2,7 @@
 
 Conventions: `y` are the targets (0/1 for classification), `y_hat` the predicted probabilities,
 `z` logits (y_hat = σ(z)). Each loss returns the mean over all elements, as Keras does for 1-D
-inputs. `tests/test_losses.py` checks each one against `keras.losses`.
+inputs. `tests/unit/test_losses.py` checks each one against `keras.losses`.
 """
 
 from __future__ import annotations

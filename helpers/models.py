@@ -13,6 +13,12 @@ import numpy as np
 DIRECTIONS = ("left-to-right", "right-to-left", "bidirectional")
 
 
+def lstm_param_count(units: int, input_dim: int) -> int:
+    """Weights of a Keras LSTM(units) on input_dim-dimensional inputs: 4 gates, each with input
+    weights (d·u), recurrent weights (u·u) and a bias (u), so 4(du + u² + u). Taught in notebook 03."""
+    return 4 * (units * input_dim + units * units + units)
+
+
 def reverse_valid(ids: np.ndarray) -> np.ndarray:
     """Reverse each row's non-padding prefix: [a b c 0 0] → [c b a 0 0] (also for tag arrays
     aligned with `lengths_of` the ids: pass them through with the same lengths)."""
@@ -42,35 +48,48 @@ def _recurrent(keras, direction: str, units: int, return_sequences: bool):
     return keras.layers.Bidirectional(lstm) if direction == "bidirectional" else lstm
 
 
-def build_classifier(vocab_size: int, *, embedding_dim: int, units: int, direction: str, seed: int,
-                     learning_rate: float = 0.001):
+def build_classifier(
+    vocab_size: int, *, embedding_dim: int, units: int, direction: str, seed: int, learning_rate: float = 0.001
+):
     """Embedding(mask_zero) → LSTM (one way or both) → Dense(1, sigmoid); compiled with Adam + BCE."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape=(None,), dtype="int32"),
-        keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True),
-        _recurrent(keras, direction, units, return_sequences=False),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True),
+            _recurrent(keras, direction, units, return_sequences=False),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
-def build_tagger(vocab_size: int, *, embedding_dim: int, units: int, direction: str, seed: int,
-                 num_tags: int = 4, learning_rate: float = 0.001):
+def build_tagger(
+    vocab_size: int,
+    *,
+    embedding_dim: int,
+    units: int,
+    direction: str,
+    seed: int,
+    num_tags: int = 4,
+    learning_rate: float = 0.001,
+):
     """Embedding(mask_zero) → LSTM returning every step (one way or both) → Dense(num_tags, softmax)
     at every position; compiled with Adam + sparse categorical cross-entropy (pass the padding
     mask as `sample_weight`)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input(shape=(None,), dtype="int32"),
-        keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True),
-        _recurrent(keras, direction, units, return_sequences=True),
-        keras.layers.Dense(num_tags, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None,), dtype="int32"),
+            keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True),
+            _recurrent(keras, direction, units, return_sequences=True),
+            keras.layers.Dense(num_tags, activation="softmax"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
     return model

@@ -9,11 +9,12 @@ Every notebook's first code cell is tagged `parameters` and holds one knob a lin
 
 That comment *is* the specification: type (`int`, `float`, `str`, `bool`, `list[int]`,
 `list[float]`, `list[str]`), an optional range (an interval with `[`/`(` brackets, `inf` allowed,
-or a set of choices in braces) and the meaning. The next cell calls `check_parameters`, which reads
-the specification from the notebook's own `parameters` cell and checks the values the kernel really
+or a set of choices in braces) and the meaning. The next cell is `check_parameters(globals())`, which
+reads the specification from the `parameters` cell the kernel ran and checks the values the kernel really
 has (papermill injects its overrides after that cell). Papermill warns about unknown names and
 accepts wrong types silently (`-p num_epochs abc` runs); this module turns both into one clear
-error before any work is done. Taught in: every notebook's second code cell; README "Parameters".
+error before any work is done. Taught in: the cell after every notebook's `parameters` cell; README
+"Running notebooks headless".
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import json
 import math
 import operator
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from helpers.paths import notebook_path
 
@@ -113,8 +115,13 @@ def _fmt(x: float | None) -> str:
     return repr(x)
 
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Pow: operator.pow, ast.Div: operator.truediv}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Pow: operator.pow,
+    ast.Div: operator.truediv,
+}
 
 
 def _number(text: str) -> float:
@@ -141,9 +148,11 @@ def parse_line(line: str) -> Param:
         raise SpecError(f"not of the form `name = value  # type in range: meaning`: {line!r}")
     s = _SPEC.match(m["spec"].strip())
     if not s or s["type"] not in TYPES:
-        raise SpecError(f"{m['name']}: the comment must start with a type ({', '.join(TYPES)}), "
-                        f"then an optional `in [low, high]` or `in {{...}}`, then `: meaning`; "
-                        f"got {m['spec']!r}")
+        raise SpecError(
+            f"{m['name']}: the comment must start with a type ({', '.join(TYPES)}), "
+            f"then an optional `in [low, high]` or `in {{...}}`, then `: meaning`; "
+            f"got {m['spec']!r}"
+        )
     try:
         default = ast.literal_eval(m["value"])
     except (ValueError, SyntaxError):
@@ -157,8 +166,12 @@ def parse_line(line: str) -> Param:
         if len(parts) != 2:
             raise SpecError(f"{m['name']}: the range {rng!r} needs two bounds")
         lo, hi = (_number(p) for p in parts)
-        kwargs.update(low=None if lo == -math.inf else lo, high=None if hi == math.inf else hi,
-                      low_open=rng[0] == "(", high_open=rng[-1] == ")")
+        kwargs.update(
+            low=None if lo == -math.inf else lo,
+            high=None if hi == math.inf else hi,
+            low_open=rng[0] == "(",
+            high_open=rng[-1] == ")",
+        )
     param = Param(name=m["name"], type=s["type"], default=default, doc=s["doc"].strip(), **kwargs)
     try:
         param.check(default)
@@ -208,8 +221,9 @@ def validate_values(spec: Mapping[str, Param], values: Mapping[str, Any]) -> dic
         if name not in spec:
             close = difflib.get_close_matches(name, spec, n=1)
             hint = f" - did you mean {close[0]}?" if close else ""
-            problems.append(f"unknown parameter {name} = {value!r}: this notebook's parameters "
-                            f"are {', '.join(spec)}{hint}")
+            problems.append(
+                f"unknown parameter {name} = {value!r}: this notebook's parameters are {', '.join(spec)}{hint}"
+            )
             continue
         try:
             checked[name] = spec[name].check(value)
@@ -230,22 +244,43 @@ def injected_names(namespace: Mapping[str, Any]) -> set[str]:
                 tree = ast.parse(cell_source)
             except SyntaxError:
                 continue
-            names.update(t.id for node in tree.body if isinstance(node, ast.Assign)
-                         for t in node.targets if isinstance(t, ast.Name))
+            names.update(
+                t.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Name)
+            )
     return names
 
 
-def check_parameters(notebook: str, namespace: dict[str, Any]) -> None:
-    """Validate a running notebook's parameters; call it in the cell after `parameters`::
+def spec_from_history(namespace: Mapping[str, Any]) -> dict[str, Param]:
+    """The specification of the `parameters` cell this kernel ran last: the latest cell in
+    IPython's input history `In` that parses as a parameters cell. (Papermill's injected cell,
+    `name = value` lines without specifications, does not parse, so it is skipped.)"""
+    for cell_source in reversed(namespace.get("In", []) or []):
+        if not isinstance(cell_source, str) or "#" not in cell_source:
+            continue
+        try:
+            return parse_parameters_cell(cell_source)
+        except (SpecError, ValueError, SyntaxError):
+            continue
+    raise ParameterError("the parameters cell has not been run: run the cell tagged `parameters` above first")
 
-        check_parameters("02_gradient_descent_by_hand", globals())
 
-    Checks the type and range of every parameter's current value, and that papermill injected
-    no name the notebook does not have (a misspelt `-p` name). Values are converted in place (an
-    int given for a float parameter becomes a float). Prints which values differ from the
-    defaults; raises ParameterError, listing every problem, otherwise.
+def check_parameters(namespace: dict[str, Any], notebook: str | None = None) -> None:
+    """Validate a running notebook's parameters; the cell after `parameters` is just::
+
+        check_parameters(globals())
+
+    The specification is the comment of every line of the `parameters` cell the kernel ran
+    (or, with `notebook`, of that notebook's file). Checks the type and range of every
+    parameter's current value, and that papermill injected no name the notebook does not have
+    (a misspelt `-p` name). Values are converted in place (an int given for a float parameter
+    becomes a float). Prints which values differ from the defaults; raises ParameterError,
+    listing every problem, otherwise.
     """
-    spec = notebook_spec(notebook)
+    spec = notebook_spec(notebook) if notebook else spec_from_history(namespace)
     missing = [name for name in spec if name not in namespace]
     if missing:
         raise ParameterError(f"the parameters cell was not run: {', '.join(missing)} undefined")
@@ -254,5 +289,4 @@ def check_parameters(notebook: str, namespace: dict[str, Any]) -> None:
     checked = validate_values(spec, given)
     namespace.update(checked)
     changed = [f"{n}={checked[n]!r}" for n in spec if checked[n] != spec[n].default]
-    print(f"Parameters OK ({len(spec)}): " + ("all defaults" if not changed
-                                            else "changed " + ", ".join(changed)))
+    print(f"Parameters OK ({len(spec)}): " + ("all defaults" if not changed else "changed " + ", ".join(changed)))

@@ -13,7 +13,6 @@ from pathlib import Path
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR: Path = REPO_ROOT / "notebooks"
 DATA_DIR: Path = REPO_ROOT / "data"
-BUILD_DIR: Path = REPO_ROOT / "build"
 
 
 def notebook_paths() -> list[Path]:

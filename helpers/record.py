@@ -1,10 +1,10 @@
-"""Record named results in a notebook's outputs, and read them back from an executed notebook.
+"""Record named results in a notebook's outputs (`course.runner.read_records` reads them back).
 
 papermill's old `pm.record` is gone (and scrapbook is unmaintained). A recorded result is a
 display output of type `application/json` whose metadata names it::
 
     record("final_loss", 0.3003)          # in a notebook cell
-    read_records("build/02_....ipynb")    # later: {"final_loss": 0.3003, ...}
+    read_records("build/02_....ipynb")    # later, in `course`: {"final_loss": 0.3003, ...}
 
 The runner's tables, the sweep CSV and the course's results files all read results this way.
 JupyterLab shows a recorded value as a small JSON tree. nbval compares JSON outputs like any
@@ -14,10 +14,9 @@ other: record a training result (which varies between machines) in a cell marked
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -52,25 +51,3 @@ def record(name: str, value: Any) -> None:
     from IPython.display import display
 
     display({"application/json": {name: to_jsonable(value)}}, raw=True, metadata={RECORD_KEY: name})
-
-
-def read_records(path: str | Path) -> dict[str, Any]:
-    """Every value recorded in the executed notebook at `path`, by name (a later record wins)."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    found: dict[str, Any] = {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get(RECORD_KEY)
-            if name is not None and "application/json" in out.get("data", {}):
-                found[name] = out["data"]["application/json"][name]
-    return found
-
-
-def records_table(paths: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """One row per executed notebook: its file name, then its scalar records (a tidy table)."""
-    rows = []
-    for path in paths:
-        row: dict[str, Any] = {"notebook": Path(path).name}
-        row.update({k: v for k, v in read_records(path).items() if not isinstance(v, (list, dict))})
-        rows.append(row)
-    return rows

@@ -9,7 +9,6 @@ each notebook shows them next to its own small-run numbers. Taught in notebooks 
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +31,8 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
     entry = results["notebooks"][notebook]
     print(f"full-size run of {notebook} (from {path.relative_to(REPO_ROOT)}, made by `{results['command']}`)")
     print(f"  parameters: {', '.join(f'{k}={v}' for k, v in entry['parameters'].items()) or 'defaults'}")
-    print(f"  {entry['status']} in {entry['seconds']:.0f} s on {results['hardware']}; "
-          f"TensorFlow {results['versions'].get('tensorflow')}, Keras {results['versions'].get('keras')}")
+    print(
+        f"  {entry['status']} in {entry['seconds']:.0f} s on {results['hardware']}; "
+        f"TensorFlow {results['versions'].get('tensorflow')}, Keras {results['versions'].get('keras')}"
+    )
     return entry["records"]
-
-
-def hardware() -> str:
-    """A one-line description of this machine (CPU model, cores)."""
-    import os
-
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"

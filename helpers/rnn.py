@@ -1,6 +1,6 @@
 """Recurrent layers by hand in NumPy: a simple RNN (forward and reverse pass) and an LSTM
 (forward pass), with the same weight layout as Keras so that trained Keras weights can be
-loaded into them. Taught in notebook 04; `tests/test_rnn.py` checks them against Keras.
+loaded into them. Taught in notebook 04; `tests/unit/test_rnn.py` checks them against Keras.
 
 Shapes: inputs X (N, T, d) batch-first; mask (N, T) of 0/1 (1 = a real token); units u.
 Masking follows Keras: at a masked step the state is carried over unchanged.
@@ -22,8 +22,14 @@ def _mask(mask: np.ndarray | None, X: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- simple RNN
 
 
-def rnn_forward(X: np.ndarray, W: np.ndarray, U: np.ndarray, b: np.ndarray,
-                mask: np.ndarray | None = None, h0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def rnn_forward(
+    X: np.ndarray,
+    W: np.ndarray,
+    U: np.ndarray,
+    b: np.ndarray,
+    mask: np.ndarray | None = None,
+    h0: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Simple (Elman) RNN, Keras `SimpleRNN` layout: kernel W (d, u), recurrent U (u, u), bias b (u,).
 
         a_t = x_t W + h_{t-1} U + b,   h̃_t = tanh(a_t),   h_t = m_t h̃_t + (1 − m_t) h_{t-1},   h_0 = 0
@@ -55,9 +61,16 @@ class RNNGrads:
     X: np.ndarray
 
 
-def rnn_classifier_loss_and_grads(X: np.ndarray, y: np.ndarray, W: np.ndarray, U: np.ndarray,
-                                  b: np.ndarray, w: np.ndarray, c: float,
-                                  mask: np.ndarray | None = None) -> tuple[float, RNNGrads]:
+def rnn_classifier_loss_and_grads(
+    X: np.ndarray,
+    y: np.ndarray,
+    W: np.ndarray,
+    U: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray,
+    c: float,
+    mask: np.ndarray | None = None,
+) -> tuple[float, RNNGrads]:
     """Loss and backpropagation through time for RNN → last state → sigmoid head → BCE.
 
     Forward:  h_T from `rnn_forward`,  z = h_T·w + c,  L = mean BCE(y, σ(z)).
@@ -72,8 +85,9 @@ def rnn_classifier_loss_and_grads(X: np.ndarray, y: np.ndarray, W: np.ndarray, U
     z = H[:, -1] @ w + c
     loss = binary_cross_entropy_from_logits(y, z)
     dz = (sigmoid(z) - y) / N
-    grads = RNNGrads(np.zeros_like(W), np.zeros_like(U), np.zeros_like(b), H[:, -1].T @ dz,
-                     float(dz.sum()), np.zeros_like(X))
+    grads = RNNGrads(
+        np.zeros_like(W), np.zeros_like(U), np.zeros_like(b), H[:, -1].T @ dz, float(dz.sum()), np.zeros_like(X)
+    )
     delta = dz[:, None] * w[None, :]
     for t in reversed(range(T)):
         h_prev = H[:, t - 1] if t > 0 else np.zeros_like(H[:, 0])
@@ -89,8 +103,9 @@ def rnn_classifier_loss_and_grads(X: np.ndarray, y: np.ndarray, W: np.ndarray, U
 # --------------------------------------------------------------------------- LSTM
 
 
-def lstm_step(x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray,
-              recurrent_kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+def lstm_step(
+    x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """One LSTM step in the Keras layout: kernel (d, 4u), recurrent_kernel (u, 4u), bias (4u,),
     gates stacked in the order input, forget, cell, output:
 
@@ -109,9 +124,14 @@ def lstm_step(x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray,
     return h_new, c_new, gates
 
 
-def lstm_forward(X: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray,
-                 mask: np.ndarray | None = None, go_backwards: bool = False
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lstm_forward(
+    X: np.ndarray,
+    kernel: np.ndarray,
+    recurrent_kernel: np.ndarray,
+    bias: np.ndarray,
+    mask: np.ndarray | None = None,
+    go_backwards: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run `lstm_step` over the sequence (h_0 = c_0 = 0); masked steps carry h and c over.
 
     With `go_backwards=True` the sequence is read from the last step to the first, as Keras's

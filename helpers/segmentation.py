@@ -8,10 +8,11 @@ true words, F1 their harmonic mean. Taught in notebook 07.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 TAGS = "bmes"
 TAG_IDS = {t: i for i, t in enumerate(TAGS)}
+ALLOWED_NEXT = {"b": "me", "m": "me", "e": "bs", "s": "bs"}  # the tags that may follow each tag
 
 
 def word_spans(tags: str) -> list[tuple[int, int]]:
@@ -46,3 +47,14 @@ def segmentation_prf(true_tags: Iterable[str], pred_tags: Iterable[str]) -> tupl
     recall = correct / n_true if n_true else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def is_valid_tagging(tags: str) -> bool:
+    """True when `tags` is a consistent b/m/e/s sequence: it starts with b or s, ends with e or s,
+    and every tag is followed by an allowed one (b, m → m, e;  e, s → b, s). Taught in notebook 07."""
+    return (
+        bool(tags)
+        and tags[0] in "bs"
+        and tags[-1] in "es"
+        and all(b in ALLOWED_NEXT[a] for a, b in zip(tags, tags[1:]))
+    )

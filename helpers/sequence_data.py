@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_counting_task(num_samples: int, length: int, seed: int,
-                       vocab_size: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def make_counting_task(num_samples: int, length: int, seed: int, vocab_size: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Random token sequences with a label that depends on every position equally.
 
     Tokens are drawn uniformly from 1..vocab_size (0 is reserved for padding). Tokens

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,3 +27,9 @@ def encode(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> np.ndar
         ids = [vocab.get(ch, UNK) for ch in text[:max_len]]
         out[row, : len(ids)] = ids
     return out
+
+
+def char_ngrams(text: str, n: int = 5) -> set[str]:
+    """The set of character n-grams of `text`; a text shorter than n is its own single n-gram.
+    Near-duplicate detection (Jaccard similarity of these sets) is taught in notebook 05."""
+    return {text[i : i + n] for i in range(len(text) - n + 1)} or {text}

@@ -1,0 +1,22 @@
+"""The `course` command and everything a maintainer or teacher runs: run, params and sweep the
+notebooks headless; tidy them (slide metadata, navigation, glossary links, metadata); build the
+student edition and the slides; set up the browser the classroom tests use; benchmarks.
+
+    runner        papermill runs, parameters, profiles, recorded results
+    sweep         grids of runs in parallel, resumable, one tidy CSV
+    cli           the `course` command (also `python -m course`)
+    notebooks     reading, writing, tidying and refreshing notebook files
+    nav           generated previous/next links and course map
+    glossary      generated glossary.md and first-use links
+    slides        slide metadata rules and reveal.js decks
+    student       the student edition
+    browser       Debian's Chromium: installed once by the set-up, driven by the tests
+    bench         benchmarks that print figures (never fail on time)
+    full_results  results/full_size.json (Part III at full size)
+
+It imports `helpers` (the lesson code); `helpers` never imports `course`.
+"""
+
+from helpers.paths import REPO_ROOT
+
+BUILD_DIR = REPO_ROOT / "build"

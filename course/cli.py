@@ -1,0 +1,352 @@
+"""`course`: run, inspect, sweep and look after the course notebooks.
+
+    course run [NOTEBOOK ...] [-p NAME VALUE ...] [-f params.yaml] [--profile NAME] [--out DIR]
+    course params NOTEBOOK
+    course sweep NOTEBOOK --grid NAME=V1,V2 [--grid ...] [-p ...] [-f ...] [--profile NAME] [--jobs N] [--out DIR]
+    course tidy [--check]          slide metadata, navigation, glossary links, tidy metadata
+    course refresh [NOTEBOOK ...]  re-execute notebooks in place (their stored outputs)
+    course student [--out DIR]     the student edition (no solutions, no outputs)
+    course slides [--out DIR]      reveal.js decks that work offline
+    course setup-browser           install Debian's chromium and CJK fonts once (root)
+    course results-full [NOTEBOOK ...]   Part III at full size: results/full_size.json
+    course bench {runner,classroom}      benchmarks that print figures
+
+NOTEBOOK is a file name, a stem (`02_gradient_descent_by_hand`) or a number (`02`). Values follow
+papermill's `-p` rules (True/False/None, int, float, else text); a list is written `"[1, 2]"`.
+Bad input - an unknown notebook, profile or parameter name, a wrong type, an out-of-range value -
+is rejected with exit status 2 and one line per problem, before any kernel starts. Also available
+as `python -m course`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from course import BUILD_DIR
+from course.runner import UsageError, execute, key_results, parse_cli_value, profiles, resolve_parameters
+from course.sweep import (
+    SweepPlan,
+    clean_partial,
+    default_jobs,
+    grid_combinations,
+    iter_results,
+    plot_sweep,
+    run_id,
+    sweep_rows,
+    write_csv,
+)
+from helpers.display import format_table, shorten
+from helpers.params import ParameterError, notebook_spec
+from helpers.paths import notebook_path, notebook_paths
+
+
+def _file_values(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise UsageError(f"cannot read parameters file {path}: {err}") from None
+    if not isinstance(values, dict):
+        raise UsageError(f"parameters file {path} must map names to values")
+    return values
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="course",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run `course COMMAND --help` for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_values(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-p",
+            "--parameter",
+            nargs=2,
+            action="append",
+            default=[],
+            metavar=("NAME", "VALUE"),
+            help="set a parameter; repeatable",
+        )
+        p.add_argument("-f", "--file", help="YAML file of parameters (name: value)")
+        p.add_argument("--profile", default="teaching", help="named parameter set (default: teaching)")
+
+    run = sub.add_parser("run", help="execute notebooks (default: all, in order)")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all)")
+    add_values(run)
+    run.add_argument("--out", type=Path, default=BUILD_DIR, help="folder for executed copies (default: build/)")
+
+    params = sub.add_parser("params", help="list a notebook's parameters and profiles")
+    params.add_argument("notebook")
+
+    sweep = sub.add_parser("sweep", help="run every combination of a grid of parameter values")
+    sweep.add_argument("notebook")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        required=True,
+        metavar="NAME=V1,V2,...",
+        help="values to sweep for one parameter; repeat for more",
+    )
+    add_values(sweep)
+    sweep.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help=f"runs at once (default {default_jobs()}, at most the number of cores)",
+    )
+    sweep.add_argument("--out", type=Path, help="sweep folder (default: build/sweeps/NOTEBOOK)")
+    sweep.add_argument("--y", help="record to plot (default: the first numeric one)")
+
+    tidy = sub.add_parser("tidy", help="regenerate slide metadata, navigation, glossary links; tidy metadata")
+    tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    refresh = sub.add_parser("refresh", help="re-execute notebooks in place, then tidy them")
+    refresh.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
+    student = sub.add_parser("student", help="build the student edition")
+    student.add_argument("--out", type=Path, default=BUILD_DIR / "student", help="folder (default: build/student/)")
+    slides = sub.add_parser("slides", help="build reveal.js decks of every notebook")
+    slides.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
+    sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
+    full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
+    full.add_argument("notebooks", nargs="*", help="notebooks (default: 05 06 07)")
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench.add_argument("which", choices=["runner", "classroom"])
+    return parser
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    path = notebook_path(args.notebook)
+    spec = notebook_spec(path)
+    rows = [
+        [p.name, p.type, repr(p.default), p.allowed().split(" in ", 1)[1] if " in " in p.allowed() else "any", p.doc]
+        for p in spec.values()
+    ]
+    print(f"{path.stem}: parameters (from its `parameters` cell)\n")
+    print(format_table(["name", "type", "default", "allowed", "meaning"], rows))
+    print("\nprofiles (notebooks/profiles.yaml):")
+    for name, values in profiles(path.stem).items():
+        print(f"  {name:<10} {', '.join(f'{k}={v!r}' for k, v in values.items()) or 'the defaults above'}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
+    file_values = _file_values(args.file)
+    cli_values = {name: parse_cli_value(value) for name, value in args.parameter}
+    plans = [(p, resolve_parameters(p, args.profile, file_values, cli_values)) for p in paths]
+    out_dir = args.out.resolve()
+    results = []
+    for k, (path, parameters) in enumerate(plans, 1):
+        print(f"[{k}/{len(plans)}] {path.stem} ...", end=" ", flush=True)
+        result = execute(path, parameters, out_dir / path.name)
+        print(f"{result.status} {result.seconds:.1f} s" + (f"  {result.error}" if result.error else ""), flush=True)
+        results.append(result)
+    rows = [
+        [
+            r.notebook,
+            ", ".join(f"{k}={shorten(v, 14)}" for k, v in r.parameters.items()) or "defaults",
+            r.status,
+            round(r.seconds, 1),
+            r.error[:60] if r.error else key_results(r.records),
+        ]
+        for r in results
+    ]
+    print()
+    print(format_table(["notebook", "parameters", "status", "seconds", "key results / error"], rows, floatfmt=".1f"))
+    print(f"\n{len(results)} notebooks in {sum(r.seconds for r in results):.1f} s; executed copies in {out_dir}")
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _grid(specs: list[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in specs:
+        name, sep, values = item.partition("=")
+        if not sep or not name or not values:
+            raise UsageError(f"--grid {item!r}: expected NAME=V1,V2,...")
+        if name in grid:
+            raise UsageError(f"--grid names {name} twice")
+        grid[name] = [parse_cli_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    path = notebook_path(args.notebook)
+    grid = _grid(args.grid)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected at least 1")
+    jobs = min(args.jobs, os.cpu_count() or 1)  # bounded by the cores
+    file_values = _file_values(args.file)
+    cli_values = {name: parse_cli_value(value) for name, value in args.parameter}
+    fixed = resolve_parameters(path, args.profile, file_values, cli_values)
+    combinations = grid_combinations(grid)
+    problems = []
+    for combination in combinations:  # every combination is checked before anything runs
+        try:
+            resolve_parameters(path, args.profile, file_values, {**cli_values, **combination})
+        except ParameterError as err:
+            problems += [line for line in str(err).splitlines() if line not in problems]
+    if problems:
+        raise ParameterError("\n".join(problems))
+    fixed = {k: v for k, v in fixed.items() if k not in grid}
+    out_dir = (args.out or BUILD_DIR / "sweeps" / path.stem).resolve()
+    plan = SweepPlan(path, out_dir, fixed, combinations)
+    removed = clean_partial(out_dir)
+    todo = [c for c in combinations if not plan.done(c)]
+    kept = len(combinations) - len(todo)
+    print(
+        f"sweep {path.stem}: {len(combinations)} combinations of {', '.join(grid)}; "
+        f"{kept} already done (kept), {len(todo)} to run with {jobs} job(s)"
+        + (f"; removed {removed} unfinished file(s)" if removed else ""),
+        flush=True,
+    )
+    start, interrupted, finished = time.perf_counter(), False, 0
+    ctrl_c = {"pressed": False}
+
+    def on_sigint(signum, frame):  # remember Ctrl-C even if a library swallows the KeyboardInterrupt
+        ctrl_c["pressed"] = True
+        raise KeyboardInterrupt
+
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        for result in iter_results(plan, todo, jobs):
+            if ctrl_c["pressed"]:  # a run that ended because of Ctrl-C is not a result
+                if result.status != "ok" and result.output.exists():
+                    result.output.unlink()
+                raise KeyboardInterrupt
+            finished += 1
+            label = run_id({k: result.parameters[k] for k in grid})
+            print(
+                f"[{kept + finished}/{len(combinations)}] {label}: {result.status} {result.seconds:.1f} s"
+                + (f"  {result.error}" if result.error else ""),
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        clean_partial(out_dir)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        print("\ninterrupted: finished runs are kept; run the same command again to do the rest", flush=True)
+    rows = sweep_rows(plan)
+    write_csv(rows, out_dir / "results.csv")
+    plotted = plot_sweep(rows, grid, out_dir / "results.png", args.y)
+    failed = [r for r in rows if r["status"] != "ok"]
+    print(
+        f"\n{len(rows)} of {len(combinations)} runs on disk ({len(rows) - len(failed)} ok, {len(failed)} failed) "
+        f"in {out_dir}; this call took {time.perf_counter() - start:.1f} s"
+    )
+    print(f"table: {out_dir / 'results.csv'}" + (f"; plot of {plotted}: {out_dir / 'results.png'}" if plotted else ""))
+    for r in failed:
+        print(f"  failed {r['run']}: {r['error']}")
+    if interrupted:
+        return 130
+    return 0 if not failed and len(rows) == len(combinations) else 1
+
+
+def cmd_tidy(args: argparse.Namespace) -> int:
+    """Every generator, in order; with --check, what each would change (exit 1 if anything)."""
+    from course import glossary, nav, notebooks, slides
+
+    changed = [
+        *slides.annotate_all(args.check),
+        *nav.update_all(args.check),
+        *glossary.run(args.check),
+        *notebooks.tidy_all(args.check),
+    ]
+    for name in dict.fromkeys(changed):
+        print(f"{'out of date' if args.check else 'updated'}: {name}")
+    if args.check and changed:
+        print("run `make tidy` (course tidy) to update them")
+    return 1 if args.check and changed else 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from course import notebooks
+
+    notebooks.refresh_all(args.notebooks)
+    return cmd_tidy(argparse.Namespace(check=False))
+
+
+def cmd_student(args: argparse.Namespace) -> int:
+    from course import student
+
+    start = time.perf_counter()
+    written = student.build(args.out)
+    print(f"student edition: {len(written)} notebooks in {args.out} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_slides(args: argparse.Namespace) -> int:
+    from course import slides
+
+    start = time.perf_counter()
+    decks = slides.build(args.out)
+    print(
+        f"slides: {len(decks)} decks in {args.out} ({time.perf_counter() - start:.1f} s); "
+        f"open {decks[0]} in a browser (arrow keys; 's' opens the speaker notes)"
+    )
+    return 0
+
+
+def cmd_setup_browser(args: argparse.Namespace) -> int:
+    from course import browser
+
+    try:
+        print(f"chromium: {browser.ensure()}")
+    except browser.BrowserUnavailable as error:
+        print(f"course setup-browser: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_results_full(args: argparse.Namespace) -> int:
+    from course import full_results
+
+    return full_results.make(args.notebooks)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from course import bench
+
+    {"runner": bench.bench_runner, "classroom": bench.bench_classroom}[args.which]()
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "params": cmd_params,
+    "sweep": cmd_sweep,
+    "tidy": cmd_tidy,
+    "refresh": cmd_refresh,
+    "student": cmd_student,
+    "slides": cmd_slides,
+    "setup-browser": cmd_setup_browser,
+    "results-full": cmd_results_full,
+    "bench": cmd_bench,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = COMMANDS[args.command]
+    try:
+        return command(args)
+    except (UsageError, ParameterError, FileNotFoundError) as err:
+        for line in str(err).splitlines():
+            print(f"course {args.command}: error: {line}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

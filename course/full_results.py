@@ -1,0 +1,78 @@
+"""Make results/full_size.json: Part III's notebooks run with their `full` profile.
+
+    course results-full [NOTEBOOK ...]      (make results-full; default 05 06 07)
+
+Each notebook is executed with papermill (executed copies in build/full/), and its recorded
+results are saved with the command, the parameters, library versions, hardware and wall times.
+The notebooks display this file next to their own teaching-size numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from course import BUILD_DIR
+from course.runner import execute, resolve_parameters
+from helpers.paths import notebook_path
+from helpers.results import FULL_RESULTS, load_full_results
+
+DEFAULT = ["05", "06", "07"]
+
+
+def hardware() -> str:
+    """A one-line description of this machine (CPU model, cores)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def make(names: list[str]) -> int:
+    """Run the notebooks (default: DEFAULT) with their `full` profile and save their results."""
+    names = names or DEFAULT
+    paths = [notebook_path(n) for n in names]
+    plans = [(p, resolve_parameters(p, "full")) for p in paths]  # validated before anything runs
+    results = load_full_results() or {"notebooks": {}}
+    start = time.perf_counter()
+    ok = True
+    for k, (path, parameters) in enumerate(plans, 1):
+        elapsed = time.perf_counter() - start
+        print(
+            f"[{k}/{len(plans)}, {elapsed / 60:.0f} min so far] {path.stem} with {parameters or 'defaults'} ...",
+            flush=True,
+        )
+        run = execute(path, parameters, BUILD_DIR / "full" / path.name)
+        print(f"  {run.status} in {run.seconds:.0f} s {run.error}", flush=True)
+        ok &= run.status == "ok"
+        results["notebooks"][path.stem] = {
+            "parameters": parameters,
+            "status": run.status,
+            "seconds": round(run.seconds, 1),
+            "records": run.records,
+        }
+    results.update(
+        {
+            "command": "make results-full",
+            "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "hardware": hardware(),
+            "versions": {pkg: metadata.version(pkg) for pkg in ("tensorflow", "keras", "numpy", "scikit-learn")},
+            "python": sys.version.split()[0],
+            "last_wall_seconds": round(time.perf_counter() - start, 1),
+        }
+    )
+    FULL_RESULTS.parent.mkdir(exist_ok=True)
+    FULL_RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {FULL_RESULTS} ({results['last_wall_seconds']:.0f} s)")
+    return 0 if ok else 1

@@ -1,0 +1,63 @@
+"""Course navigation, generated: a previous/next bar and a course map in every notebook.
+
+Written by `course tidy` (checked by `course tidy --check`).
+Each notebook gets two markdown cells tagged `course-nav`: one right after its title cell (the
+course map, with this notebook in bold, and previous/next links) and one at the very end
+(previous/next). They are made from the notebooks' own titles, so links never drift when a
+notebook is added or renamed. Markdown only: stored outputs and execution counts are untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from course.notebooks import dumps, tidy
+from helpers.paths import notebook_paths
+
+TAG = "course-nav"
+
+
+def title(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0].source.splitlines()[0]
+    return first.lstrip("# ").strip()
+
+
+def nav_cells(paths: list[Path], k: int) -> tuple[str, str]:
+    titles = [title(p) for p in paths]
+    prev_link = f"[← {titles[k - 1]}]({paths[k - 1].name})" if k > 0 else "← (start of the course)"
+    next_link = f"[{titles[k + 1]} →]({paths[k + 1].name})" if k + 1 < len(paths) else "(end of the course) →"
+    bar = f"{prev_link} · [README](../README.md) · {next_link}"
+    course_map = "\n".join(
+        f"{i + 1}. " + (f"**{t}** (you are here)" if i == k else f"[{t}]({p.name})")
+        for i, (t, p) in enumerate(zip(titles, paths))
+    )
+    top = f"{bar}\n\n<details><summary>Course map</summary>\n\n{course_map}\n\n</details>"
+    return top, bar
+
+
+def with_nav(nb: nbformat.NotebookNode, top: str, bottom: str) -> nbformat.NotebookNode:
+    cells = [c for c in nb.cells if TAG not in c.metadata.get("tags", [])]
+    top_cell = nbformat.v4.new_markdown_cell(top, metadata={"slideshow": {"slide_type": "skip"}, "tags": [TAG]})
+    top_cell["id"] = "course-nav-top"
+    bottom_cell = nbformat.v4.new_markdown_cell(bottom, metadata={"slideshow": {"slide_type": "skip"}, "tags": [TAG]})
+    bottom_cell["id"] = "course-nav-bottom"
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), 1)
+    nb.cells = [*cells[:first_code], top_cell, *cells[first_code:], bottom_cell]  # after the opening
+    return nb
+
+
+def update_all(check: bool) -> list[str]:
+    """Write the navigation of every notebook; return the names that changed (or would)."""
+    paths = notebook_paths()
+    stale = []
+    for k, path in enumerate(paths):
+        text = path.read_text(encoding="utf-8")
+        new = dumps(tidy(with_nav(nbformat.reads(text, as_version=4), *nav_cells(paths, k))))
+        if new != text:
+            stale.append(path.name)
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    return stale

@@ -1,0 +1,49 @@
+"""The self-checking exercises at the end of every notebook: one module of checkers per notebook,
+over one checking core.
+
+    core               verdicts; `check_value` and `check_function`, which know the common mistakes
+    loss_functions     01        gradient_descent  02        keras_lstm     03
+    passes             04        real_data         05        finetuning     06
+    bidirectional      07
+
+A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
+check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
+own helpers (or scipy, numpy), never with a number typed in by hand, and gives a hint for each
+common mistake, never the answer. `tests/unit/test_exercises.py` shows every checker accepting a
+right answer and naming each mistake.
+"""
+
+from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
+from helpers.exercises.core import Verdict
+from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
+from helpers.exercises.gradient_descent import check_first_order_decrease, check_l2_logistic_grads, check_mse_grad
+from helpers.exercises.keras_lstm import check_classifier_param_count, check_lstm_param_count, check_pad_sequences
+from helpers.exercises.loss_functions import check_bce_from_logits, check_bce_value, check_mae, check_mse_value
+from helpers.exercises.passes import check_forget_gate_bias, check_lstm_step, check_rnn_grad_h0
+from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
+
+__all__ = [
+    "Verdict",
+    "check_bce_from_logits",
+    "check_bce_value",
+    "check_mae",
+    "check_mse_value",
+    "check_first_order_decrease",
+    "check_l2_logistic_grads",
+    "check_mse_grad",
+    "check_classifier_param_count",
+    "check_lstm_param_count",
+    "check_pad_sequences",
+    "check_forget_gate_bias",
+    "check_lstm_step",
+    "check_rnn_grad_h0",
+    "check_duplicate_share",
+    "check_macro_f1",
+    "check_near_twins",
+    "check_paired_interval",
+    "check_permutation_test",
+    "check_sign_test",
+    "check_constrained_decode",
+    "check_tags_to_words",
+    "check_word_prf",
+]

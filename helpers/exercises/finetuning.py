@@ -1,0 +1,111 @@
+"""Checkers for the exercises of notebook 06 · forward then reverse fine-tuning."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+
+
+def check_paired_interval(fn: Any) -> Verdict:
+    """Exercise 06.1: `interval(a, b)` → the 95% t-interval (low, high) for the mean of a − b,
+    with a and b paired by seed: d̄ ± t_{0.975, n−1} · s_d/√n (s_d with n − 1)."""
+    from scipy import stats
+
+    rng = input_rng()
+    cases = []
+    for n in (3, 5, 10):
+        base = rng.normal(0.8, 0.05, n)
+        cases.append((base + rng.normal(0.01, 0.01, n), base))
+
+    def interval(a, b, quantile=None, paired=True, ddof=1, root=True):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        n = a.size
+        q = stats.t.ppf(0.975, n - 1) if quantile is None else quantile
+        if paired:
+            spread = np.std(a - b, ddof=ddof)
+        else:
+            spread = np.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1))
+        half = q * spread / (np.sqrt(n) if root else n)
+        centre = np.mean(a - b)
+        return centre - half, centre + half
+
+    return check_function(
+        fn,
+        cases,
+        interval,
+        what="the paired 95% interval",
+        mistakes=[
+            Mistake(
+                lambda a, b: interval(a, b, quantile=1.96),
+                "1.96 is the normal quantile; with n seeds use Student's t with n − 1 degrees of freedom.",
+            ),
+            Mistake(
+                lambda a, b: interval(a, b, paired=False),
+                "that interval treats a and b as independent; pair them by seed and use the spread of a − b.",
+            ),
+            Mistake(lambda a, b: interval(a, b, ddof=0), "use the sample standard deviation (ddof=1)."),
+            Mistake(lambda a, b: interval(a, b, root=False), "the standard error is s/√n, not s/n."),
+        ],
+    )
+
+
+def check_sign_test(fn: Any) -> Verdict:
+    """Exercise 06.2: `sign_test(wins, n)` → the two-sided p-value of the exact sign test
+    (wins ~ Binomial(n, 1/2) when neither condition is better)."""
+    from scipy import stats
+
+    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (12, 20)]
+    reference = lambda w, n: float(stats.binomtest(w, n, 0.5).pvalue)  # noqa: E731
+    one_sided = lambda w, n: float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))  # noqa: E731
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="the sign test's p-value",
+        mistakes=[
+            Mistake(
+                one_sided,
+                "that is one-sided; the question is whether either condition is better, so "
+                "count the equally extreme outcomes on the other side too.",
+            ),
+            Mistake(
+                lambda w, n: float(stats.binom.pmf(w, n, 0.5)),
+                "that is the probability of exactly this outcome; a p-value adds every outcome at least as extreme.",
+            ),
+        ],
+    )
+
+
+def _permutation_p(d, two_sided=True, strict=False):
+    d = np.asarray(d, float)
+    observed = abs(d.mean()) if two_sided else d.mean()
+    count = 0
+    for signs in itertools.product((1, -1), repeat=d.size):
+        m = np.mean(d * np.array(signs))
+        m = abs(m) if two_sided else m
+        count += (m > observed + 1e-12) if strict else (m >= observed - 1e-12)
+    return count / 2**d.size
+
+
+def check_permutation_test(fn: Any) -> Verdict:
+    """Exercise 06.3: `permutation_p(d)` → the exact two-sided p-value of the paired permutation
+    (sign-flip) test: the share of the 2^n sign patterns whose |mean| is ≥ the observed |mean|."""
+    rng = input_rng()
+    cases = [(rng.normal(0.01, 0.01, n),) for n in (3, 5, 8)] + [(np.array([0.02, -0.01, 0.015, 0.005]),)]
+    return check_function(
+        fn,
+        cases,
+        _permutation_p,
+        what="the permutation p-value",
+        mistakes=[
+            Mistake(lambda d: _permutation_p(d, two_sided=False), "that is one-sided: compare |mean|, not the mean."),
+            Mistake(
+                lambda d: _permutation_p(d, strict=True),
+                "count the patterns with |mean| ≥ observed, the observed pattern itself included.",
+            ),
+        ],
+    )

@@ -1,0 +1,98 @@
+"""Checkers for the exercises of notebook 02 · gradient descent by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
+from helpers.gradients import mse_grad
+from helpers.logistic import logistic_loss_and_grads
+from helpers.losses import mse
+
+
+def check_mse_grad(fn: Any) -> Verdict:
+    """Exercise 02.1: ∂MSE/∂ŷ_j = −(2/n)(y_j − ŷ_j)."""
+    rng = input_rng()
+    cases = [(rng.normal(size=n), rng.normal(size=n)) for n in (2, 4, 10)]
+    return check_function(
+        fn,
+        cases,
+        mse_grad,
+        what="the gradient of the MSE",
+        mistakes=[
+            Mistake(
+                lambda y, y_hat: -2 * (y - y_hat),
+                "your gradient is n times too large: the 1/n of the mean stays in the derivative "
+                "(this is the source's §4.2 mistake).",
+            ),
+            Mistake(
+                lambda y, y_hat: 2 / y.size * (y - y_hat),
+                "check the sign: the derivative of (y − ŷ)² with respect to ŷ is −2(y − ŷ).",
+            ),
+            Mistake(lambda y, y_hat: -(y - y_hat) / y.size, "the power rule brings down a factor 2."),
+            Mistake(
+                lambda y, y_hat: np.full_like(y, -2 / y.size * np.sum(y - y_hat)),
+                "each ŷ_j appears in one term of the sum only, so ∂MSE/∂ŷ_j has one term.",
+            ),
+        ],
+    )
+
+
+def check_first_order_decrease(answer: Any, y: Sequence[float], y_hat: Sequence[float], lr: float) -> Verdict:
+    """Exercise 02.2: the first-order prediction α‖g‖² of the MSE decrease after one step."""
+    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    g = mse_grad(y, y_hat)
+    actual = mse(y, y_hat) - mse(y, y_hat - lr * g)
+    return check_value(
+        answer,
+        lr * np.sum(g**2),
+        what="the first-order prediction",
+        rtol=HAND_RTOL,
+        mistakes=[
+            Mistake(
+                actual, "that is the actual decrease; the question asks for the prediction α‖g‖² made before the step."
+            ),
+            Mistake(lr * np.sqrt(np.sum(g**2)), "the norm is squared: α‖g‖² = α Σ g_j²."),
+            Mistake(lr * np.sum((y.size * g) ** 2), "your gradient is n times too large (the 1/n is missing)."),
+            Mistake(-lr * np.sum(g**2), "a decrease is a positive number here: the loss goes down by α‖g‖²."),
+        ],
+    )
+
+
+def _l2_grads(X, y, theta, b, mu):
+    _, d_theta, d_b = logistic_loss_and_grads(X, y, theta, b)
+    return d_theta + mu * theta, d_b
+
+
+def check_l2_logistic_grads(fn: Any) -> Verdict:
+    """Exercise 02.3: gradients of BCE + (μ/2)‖θ‖² for logistic regression (the bias is not
+    regularised): ∂/∂θ = Xᵀ(ŷ − y)/n + μθ and ∂/∂b = Σ(ŷ − y)/n."""
+    rng = input_rng()
+    cases = []
+    for n, d, mu in ((6, 2, 0.1), (10, 3, 1.0), (5, 1, 0.5)):
+        cases.append(
+            (rng.normal(size=(n, d)), rng.integers(0, 2, n).astype(float), rng.normal(size=d), float(rng.normal()), mu)
+        )
+
+    def variant(theta_factor, b_factor=0.0):
+        def grads(X, y, theta, b, mu):
+            _, d_theta, d_b = logistic_loss_and_grads(X, y, theta, b)
+            return d_theta + theta_factor * mu * theta, d_b + b_factor * mu * b
+
+        return grads
+
+    return check_function(
+        fn,
+        cases,
+        _l2_grads,
+        what="the regularised gradients (∂L/∂θ, ∂L/∂b)",
+        mistakes=[
+            Mistake(variant(0.0), "these are the gradients without the penalty: add ∂/∂θ of (μ/2)‖θ‖²."),
+            Mistake(variant(0.5), "∂/∂θ of (μ/2)‖θ‖² is μθ: the 2 of the power rule cancels the 1/2."),
+            Mistake(variant(2.0), "∂/∂θ of (μ/2)‖θ‖² is μθ, not 2μθ."),
+            Mistake(variant(1.0, 1.0), "the penalty is on θ only: ∂L/∂b does not change."),
+        ],
+    )

@@ -1,0 +1,100 @@
+"""Checkers for the exercises of notebook 03 · the source's Keras LSTM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises.core import Mistake, Verdict, check_function, check_value
+from helpers.models import lstm_param_count
+
+
+def check_lstm_param_count(answer: Any, units: int, input_dim: int) -> Verdict:
+    """Exercise 03.1: the parameter count of LSTM(units) on input_dim-dimensional inputs."""
+    u, d = units, input_dim
+    return check_value(
+        answer,
+        lstm_param_count(u, d),
+        what=f"the parameter count of LSTM({u}) on {d}-dim inputs",
+        mistakes=[
+            Mistake(4 * (u * d + u * u), "each of the 4 gates also has a bias vector of u numbers."),
+            Mistake(u * d + u * u + u, "an LSTM has 4 blocks of weights: input, forget, cell and output gates."),
+            Mistake(4 * (u * d + u), "each gate also reads the previous state h_{t−1}: u × u recurrent weights."),
+            Mistake(4 * (u * d + u * u + 2 * u), "Keras has one bias per gate (PyTorch has two)."),
+        ],
+    )
+
+
+def _pad_reference(sequences, maxlen, padding, truncating):
+    out = np.zeros((len(sequences), maxlen), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        seq = list(seq)
+        kept = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
+        if kept:
+            if padding == "pre":
+                out[row, maxlen - len(kept) :] = kept
+            else:
+                out[row, : len(kept)] = kept
+    return out
+
+
+def check_pad_sequences(fn: Any) -> Verdict:
+    """Exercise 03.2: `pad(sequences, maxlen, padding, truncating)` with the behaviour of
+    `keras.utils.pad_sequences` (zeros; "pre" or "post" for each argument)."""
+    seqs = [[5, 3, 8, 1, 9, 2], [7, 4], [], [6, 6, 6, 6]]
+    cases = [(seqs, 4, p, t) for p in ("pre", "post") for t in ("pre", "post")] + [(seqs, 7, "pre", "pre")]
+    return check_function(
+        fn,
+        cases,
+        _pad_reference,
+        what="padding and truncating like Keras",
+        mistakes=[
+            Mistake(
+                lambda s, m, p, t: _pad_reference(s, m, p, "post" if t == "pre" else "pre"),
+                "truncating='pre' drops tokens from the *front* of a long sequence (Keras keeps the end).",
+            ),
+            Mistake(
+                lambda s, m, p, t: _pad_reference(s, m, "post" if p == "pre" else "pre", t),
+                "padding='pre' puts the zeros *before* the tokens.",
+            ),
+        ],
+    )
+
+
+def _classifier_param_count(vocab_size: int, embedding_dim: int, units: int, bidirectional: bool) -> int:
+    """Embedding → LSTM (or Bidirectional LSTM) → Dense(1): every weight counted."""
+    k = 2 if bidirectional else 1
+    return vocab_size * embedding_dim + k * lstm_param_count(units, embedding_dim) + (k * units + 1)
+
+
+def check_classifier_param_count(fn: Any) -> Verdict:
+    """Exercise 03.3: `count(vocab_size, embedding_dim, units, bidirectional)` for the classifier."""
+    cases = [(1000, 64, 32, False), (1000, 64, 32, True), (50, 8, 4, True), (3000, 32, 32, True)]
+
+    def variant(dense_in_doubled=True, lstm_doubled=True, dense_bias=1):
+        def count(v, e, u, bi):
+            k = 2 if bi else 1
+            return (
+                v * e
+                + (k if lstm_doubled else 1) * lstm_param_count(u, e)
+                + (k if dense_in_doubled else 1) * u
+                + dense_bias
+            )
+
+        return count
+
+    return check_function(
+        fn,
+        cases,
+        _classifier_param_count,
+        what="the classifier's parameter count",
+        mistakes=[
+            Mistake(
+                variant(dense_in_doubled=False),
+                "a Bidirectional layer concatenates both readers' states, so the Dense layer reads 2·units numbers.",
+            ),
+            Mistake(variant(lstm_doubled=False), "Bidirectional holds two LSTMs with separate weights."),
+            Mistake(variant(dense_bias=0), "the Dense layer has a bias too."),
+        ],
+    )

@@ -1,0 +1,111 @@
+"""Checkers for the exercises of notebook 01 · loss functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
+from helpers.losses import binary_cross_entropy, binary_cross_entropy_from_logits, mse, one_sided_cross_entropy
+
+
+def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
+    """Exercise 01.1: MSE = 1/n Σ (y_i − ŷ_i)² of the given labels and predictions."""
+    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    return check_value(
+        answer,
+        mse(y, y_hat),
+        what="the MSE",
+        rtol=HAND_RTOL,
+        mistakes=[
+            Mistake(np.sum((y - y_hat) ** 2), "that is the sum of the squared errors; MSE is their mean."),
+            Mistake(np.sqrt(mse(y, y_hat)), "that is the root of the MSE (RMSE); leave out the square root."),
+            Mistake(np.mean(np.abs(y - y_hat)), "that is the mean absolute error; square each error."),
+            Mistake(
+                np.mean((1 - y_hat) ** 2),
+                "you measured every distance to 1, the source's §5 mistake; measure it to each sample's own label.",
+            ),
+        ],
+    )
+
+
+def check_bce_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
+    """Exercise 01.1: BCE = −1/n Σ [y log ŷ + (1 − y) log(1 − ŷ)], natural logarithm."""
+    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    value = binary_cross_entropy(y, y_hat)
+    return check_value(
+        answer,
+        value,
+        what="the binary cross-entropy",
+        rtol=HAND_RTOL,
+        mistakes=[
+            Mistake(
+                one_sided_cross_entropy(y, y_hat),
+                "you kept only −y log ŷ, the source's one-sided formula; "
+                "the negative samples need −(1 − y) log(1 − ŷ).",
+            ),
+            Mistake(-value, "check the sign: log of a probability is negative, so the loss has a minus in front."),
+            Mistake(value / np.log(10), "use the natural logarithm (np.log), not log10."),
+            Mistake(value / np.log(2), "use the natural logarithm (np.log), not log2."),
+            Mistake(value * y.size, "that is the sum over samples; take the mean."),
+        ],
+    )
+
+
+def check_bce_from_logits(fn: Any) -> Verdict:
+    """Exercise 01.2: a BCE from logits z that stays finite and exact for every finite z."""
+    rng = input_rng()
+    cases = [(rng.integers(0, 2, 6).astype(float), rng.normal(0, 3, 6)) for _ in range(3)]
+    cases.append((np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]), np.array([-800.0, 800.0, -40.0, 40.0, 0.0, 1e-3])))
+
+    def naive(y, z):
+        with np.errstate(all="ignore"):
+            p = 1 / (1 + np.exp(-z))
+            return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+
+    def clipped(y, z):
+        with np.errstate(all="ignore"):
+            p = np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)
+        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+
+    return check_function(
+        fn,
+        cases,
+        binary_cross_entropy_from_logits,
+        what="BCE from logits",
+        rtol=1e-7,
+        mistakes=[
+            Mistake(
+                naive,
+                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and the log "
+                "becomes inf. Rewrite −log σ(z) and −log(1 − σ(z)) with softplus.",
+            ),
+            Mistake(
+                clipped,
+                "clipping keeps it finite but caps the loss for confident mistakes; the softplus form is exact.",
+            ),
+            Mistake(
+                lambda y, z: binary_cross_entropy_from_logits(1 - y, z),
+                "the labels are swapped: −log σ(z) is the cost of y = 1.",
+            ),
+        ],
+    )
+
+
+def check_mae(fn: Any) -> Verdict:
+    """Exercise 01.3: MAE = 1/n Σ |y_i − ŷ_i|, the loss that Laplace noise asks for."""
+    rng = input_rng()
+    cases = [(rng.normal(size=n), rng.normal(size=n)) for n in (3, 5, 8)]
+    return check_function(
+        fn,
+        cases,
+        lambda y, y_hat: float(np.mean(np.abs(y - y_hat))),
+        what="the mean absolute error",
+        mistakes=[
+            Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "positive and negative errors cancel: take |y − ŷ|."),
+            Mistake(mse, "that is the MSE, the loss for Gaussian noise. Laplace noise has |y − ŷ| in the exponent."),
+            Mistake(lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), "that is the sum; take the mean."),
+        ],
+    )

@@ -1,0 +1,181 @@
+"""The `course` command: run, params, sweep; validation before any kernel starts; resumable sweeps."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from course.runner import PROFILES_FILE, parse_cli_value, profiles
+from course.sweep import grid_combinations, run_id
+from helpers.params import notebook_spec, validate_values
+from helpers.paths import REPO_ROOT, notebook_paths
+
+
+def course(*args, cwd, timeout=600, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "course", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A one-second notebook: fails when x == 2, records x squared."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(
+        "x = 1  # int in [0, 100]: a number\nnap = 0.0  # float in [0, 10]: seconds to sleep"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "import time\nfrom helpers.record import record\ntime.sleep(nap)\n"
+            "assert x != 2, 'two is not allowed'\nrecord('square', x * x)"
+        ),
+    ]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_cli_values_follow_papermill():
+    from papermill.cli import _resolve_type
+
+    for text in ["3", "-2", "0.5", "1e-3", "abc", "True", "False", "None", "[1, 2]", "3.0"]:
+        assert parse_cli_value(text) == _resolve_type(text) and type(parse_cli_value(text)) is type(_resolve_type(text))
+
+
+def test_every_profile_is_valid_for_its_notebook():
+    table = yaml.safe_load(PROFILES_FILE.read_text())
+    stems = {p.stem for p in notebook_paths()}
+    assert set(table) <= stems, f"profiles for unknown notebooks: {set(table) - stems}"
+    for path in notebook_paths():
+        assert "teaching" in profiles(path.stem) and "full" in profiles(path.stem)
+        for values in profiles(path.stem).values():
+            validate_values(notebook_spec(path), values)
+
+
+def test_params_lists_the_notebook_specification(tmp_path):
+    result = course("params", "04", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for param in notebook_spec("04_forward_and_reverse_passes").values():
+        assert param.name in result.stdout and param.doc in result.stdout
+    assert "full" in result.stdout and "num_seeds=10" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "99"], "no course notebook called '99'"),
+        (["run", "02", "-p", "num_epochs", "abc"], "num_epochs = 'abc' is not allowed: expected int in [1, 100000]"),
+        (["run", "02", "-p", "lr", "0"], "lr = 0 is not allowed: expected float in (0, 1000]"),
+        (["run", "02", "-p", "epochs", "3"], "unknown parameter epochs = 3"),
+        (
+            ["run", "01", "--profile", "huge"],
+            "unknown profile 'huge' for 01_loss_functions: its profiles are teaching, full",
+        ),
+        (["sweep", "02", "--grid", "lr"], "--grid 'lr': expected NAME=V1,V2,..."),
+        (["sweep", "02", "--grid", "lr=0.5,-1"], "lr = -1 is not allowed: expected float in (0, 1000]"),
+        (["sweep", "02", "--grid", "rate=1,2"], "unknown parameter rate = 1"),
+        (["sweep", "02", "--grid", "lr=1", "--jobs", "0"], "--jobs 0: expected at least 1"),
+    ],
+)
+def test_bad_input_exits_2_before_any_kernel(tmp_path, args, message):
+    result = course(*args, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert all(line.startswith("course ") for line in result.stderr.strip().splitlines())
+    assert not (tmp_path / "out").exists()  # nothing ran
+
+
+def test_run_from_another_directory(tmp_path):
+    source = (REPO_ROOT / "notebooks" / "01_loss_functions.ipynb").read_text()
+    params_file = tmp_path / "p.yaml"
+    params_file.write_text("num_points: 30\n")
+    result = course("run", "01", "-p", "num_random", "20", "-f", params_file, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[1/1] 01_loss_functions ... ok" in result.stdout  # the progress line
+    assert "num_random=20, num_points=30" in result.stdout and "mse_example=0.025" in result.stdout
+    assert (tmp_path / "out" / "01_loss_functions.ipynb").exists()
+    assert (REPO_ROOT / "notebooks" / "01_loss_functions.ipynb").read_text() == source
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_sweep_in_parallel_keeps_going_after_a_failure(tiny, tmp_path):
+    out = tmp_path / "sweep"
+    result = course("sweep", tiny, "--grid", "x=1,2,3,4", "--jobs", "2", "--out", out, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {r["x"]: r for r in read_csv(out / "results.csv")}
+    assert set(rows) == {"1", "2", "3", "4"}
+    assert rows["3"]["status"] == "ok" and rows["3"]["square"] == "9"
+    assert rows["2"]["status"] == "failed" and "two is not allowed" in rows["2"]["error"]
+    assert "failed x=2: AssertionError: two is not allowed" in result.stdout
+    assert (out / "results.png").exists()
+    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+        "x=1.ipynb",
+        "x=2.failed.ipynb",
+        "x=3.ipynb",
+        "x=4.ipynb",
+    ]
+
+
+def test_sweep_resumes_after_ctrl_c_and_never_overwrites(tiny, tmp_path):
+    out = tmp_path / "sweep"
+    args = [
+        sys.executable,
+        "-m",
+        "course",
+        "sweep",
+        str(tiny),
+        "--grid",
+        "x=3,4,5,6",
+        "-p",
+        "nap",
+        "1.5",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.time() + 120
+    while len(list((out / "runs").glob("*.ipynb"))) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout
+    assert "interrupted" in stdout
+    done = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.ipynb")}
+    assert 2 <= len(done) < 4 and not list((out / "runs").glob("*.part"))
+
+    again = course("sweep", tiny, "--grid", "x=3,4,5,6", "-p", "nap", "1.5", "--jobs", "1", "--out", out, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(done)} already done (kept), {4 - len(done)} to run" in again.stdout
+    for name, mtime in done.items():
+        assert (out / "runs" / name).stat().st_mtime_ns == mtime  # finished runs untouched
+    assert sorted(int(r["square"]) for r in read_csv(out / "results.csv")) == [9, 16, 25, 36]
+
+
+def test_grid_helpers():
+    assert grid_combinations({"a": [1, 2], "b": ["x"]}) == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
+    assert run_id({"lr": 0.5, "name": "a b/c"}) == "lr=0.5_name=a-b-c"

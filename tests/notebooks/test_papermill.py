@@ -1,0 +1,149 @@
+"""Headless runs: every notebook runs with non-default parameters under papermill, and a bad
+parameter stops it in the validation cell with a clear message, before any work is done."""
+
+from __future__ import annotations
+
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers.paths import notebook_path
+
+# Small but non-default settings for every notebook (each also differs from its default).
+OTHER_PARAMETERS = {
+    "01_loss_functions": {"seed": 7, "num_random": 50, "num_points": 25},
+    "02_gradient_descent_by_hand": {
+        "lr": 1,
+        "learning_rates": [0.5, 8.0],
+        "num_epochs": 30,
+        "num_samples": 60,
+        "seed": 3,
+    },
+    "03_keras_lstm": {"seed": 3, "num_seeds": 2, "num_epochs": 1, "units": 16, "embedding_dim": 8},
+    "04_forward_and_reverse_passes": {
+        "seed": 1,
+        "units": 8,
+        "embedding_dim": 4,
+        "num_train": 500,
+        "num_seeds": 2,
+        "train_length": 11,
+        "num_epochs": 2,
+        "test_lengths": [7, 15],
+    },
+    "05_real_data": {"seed": 2, "ngram_max": 1, "max_features": 5000, "num_examples": 2},
+    "06_forward_then_reverse_finetuning": {
+        "seed": 1,
+        "num_seeds": 2,
+        "portion_size": 200,
+        "max_len": 32,
+        "vocab_size": 500,
+        "embedding_dim": 8,
+        "units": 8,
+        "epochs_per_stage": 1,
+        "split_rules": ["length"],
+    },
+    "07_bidirectional": {
+        "seed": 1,
+        "num_seeds": 2,
+        "learning_rate": 0.02,
+        "sentiment_epochs": 1,
+        "seg_epochs": 1,
+        "embedding_dim": 8,
+        "units": 8,
+        "vocab_size": 500,
+        "sentiment_train_size": 500,
+        "sentiment_max_len": 32,
+        "seg_train_size": 500,
+        "seg_test_size": 200,
+        "seg_max_len": 32,
+    },
+}
+
+BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
+    "wrong type": {
+        "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [1, 1000000]"]),
+        "02_gradient_descent_by_hand": ({"num_epochs": "abc"}, ["num_epochs = 'abc'", "int in [1, 100000]"]),
+        "03_keras_lstm": ({"units": 12.5}, ["units = 12.5", "int in [1, 1024]"]),
+        "04_forward_and_reverse_passes": (
+            {"test_lengths": "long"},
+            ["test_lengths = 'long'", "list[int] in [3, 1000]"],
+        ),
+        "05_real_data": ({"ngram_max": 2.5}, ["ngram_max = 2.5", "int in [1, 5]"]),
+        "06_forward_then_reverse_finetuning": (
+            {"split_rules": "[1]"},
+            ["split_rules = '[1]'", 'list[str] in {"random", "length"}'],
+        ),
+        "07_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
+    },
+    "out of range": {
+        "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
+        "02_gradient_descent_by_hand": ({"lr": -0.1}, ["lr = -0.1", "float in (0, 1000]"]),
+        "03_keras_lstm": ({"num_seeds": 0}, ["num_seeds = 0", "int in [1, 50]"]),
+        "04_forward_and_reverse_passes": (
+            {"test_lengths": [11, 2]},
+            ["test_lengths = [11, 2]", "list[int] in [3, 1000]"],
+        ),
+        "05_real_data": ({"num_examples": 0}, ["num_examples = 0", "int in [1, 50]"]),
+        "06_forward_then_reverse_finetuning": (
+            {"split_rules": ["random", "domain"]},
+            ["split_rules = ['random', 'domain']"],
+        ),
+        "07_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
+    },
+    "unknown name": {
+        "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
+        "02_gradient_descent_by_hand": ({"epochs": 5}, ["unknown parameter epochs = 5", "num_epochs"]),
+        "03_keras_lstm": ({"unit": 64}, ["unknown parameter unit = 64", "did you mean units?"]),
+        "04_forward_and_reverse_passes": ({"lengths": [5]}, ["unknown parameter lengths = [5]", "test_lengths"]),
+        "05_real_data": ({"ngrams": 2}, ["unknown parameter ngrams = 2", "ngram_max"]),
+        "06_forward_then_reverse_finetuning": ({"epochs": 2}, ["unknown parameter epochs = 2"]),
+        "07_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
+    },
+}
+
+
+def execute(name, parameters, tmp_path, cwd=None):
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(
+        str(notebook_path(name)),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(cwd) if cwd else None,
+    )
+    return nbformat.read(out, as_version=4)
+
+
+def test_every_notebook_has_other_parameters_here():
+    from helpers.paths import notebook_paths
+
+    assert {p.stem for p in notebook_paths()} <= set(OTHER_PARAMETERS)
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
+def test_runs_with_other_parameters_from_another_directory(name, tmp_path):
+    nb = execute(name, OTHER_PARAMETERS[name], tmp_path, cwd=tmp_path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[1].metadata.get("tags", [])
+    assert "injected-parameters" in code[2].metadata.get("tags", [])
+    validation_output = "".join(o.get("text", "") for o in code[3].outputs)
+    assert "Parameters OK" in validation_output and "changed" in validation_output
+    for name_ in OTHER_PARAMETERS[name]:
+        assert f"{name_}=" in validation_output
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_PARAMETERS))
+@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
+def test_bad_parameter_fails_fast_with_a_clear_message(name, kind, tmp_path):
+    parameters, words = BAD_PARAMETERS[kind][name]
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute(name, parameters, tmp_path)
+    assert err.value.ename == "ParameterError"
+    for w in words:
+        assert w in err.value.evalue
+    nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs))
+    assert "check_parameters" in code[failed].source  # it stopped in the validation cell ...
+    assert all(c.execution_count is None for c in code[failed + 1 :])  # ... and ran nothing after it

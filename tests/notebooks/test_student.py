@@ -1,0 +1,135 @@
+"""The exercises check themselves, and the student edition (`make student`) hides the solutions
+but still runs.
+
+- Every notebook has at least three checked exercises (answer cell, solution cell, check cell),
+  and the stored output of every check in the teacher's edition is ✓ (nbval re-runs them, so a
+  solution that stops passing its checker fails the suite).
+- The student edition has no solution cell, no output, and no line of solution code.
+- Its relative links resolve, and it runs to the end under papermill; every check then says
+  "not answered yet" (or that the function is not written yet) instead of failing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from course import student
+from helpers.exercises.core import CORRECT, NOT_ANSWERED
+from helpers.paths import notebook_paths
+from tests.notebooks.test_papermill import OTHER_PARAMETERS
+
+NOTEBOOKS = notebook_paths()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def exercise_section(nb) -> list:
+    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Exercises"))
+    return nb.cells[start:]
+
+
+def output_text(cell) -> str:
+    parts = []
+    for out in cell.outputs:
+        parts.append(out.get("text", "") or out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("student")
+    student.build(out)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_three_checked_exercises_whose_solutions_pass(path):
+    cells = exercise_section(nbformat.read(path, as_version=4))
+    answers = [i for i, c in enumerate(cells) if "exercise" in tags(c)]
+    assert len(answers) >= 3, "at least three exercises with an answer cell"
+    levels = " ".join(c.source for c in cells if c.cell_type == "markdown")
+    assert "*(easy)*" in levels and "*(stretch)*" in levels
+    for i in answers:
+        assert "..." in cells[i].source, "the answer cell leaves `...` for the learner"
+        following = cells[i + 1 :]
+        assert "solution" in tags(following[0]), "a solution cell follows each answer cell"
+        assert following[0].metadata.get("jupyter", {}).get("source_hidden"), "solutions start collapsed"
+        check = next(c for c in following if c.cell_type == "code" and not {"solution", "exercise"} & set(tags(c)))
+        assert "helpers.exercises import check_" in check.source
+        lines = [line for line in output_text(check).splitlines() if line.strip()]
+        assert lines and all(line.startswith(CORRECT) for line in lines), lines
+
+
+def solution_lines(nb) -> set[str]:
+    """Lines of solution code that appear nowhere else in the teacher's notebook."""
+    elsewhere = "\n".join(c.source for c in nb.cells if "solution" not in tags(c))
+    lines = set()
+    for cell in nb.cells:
+        if "solution" in tags(cell):
+            for line in cell.source.splitlines():
+                line = line.strip()
+                if len(line) >= 12 and not line.startswith(("#", "from ", "import ", '"""')) and line not in elsewhere:
+                    lines.add(line)
+    return lines
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_edition_leaks_no_solution(path, edition):
+    teacher = nbformat.read(path, as_version=4)
+    copy_path = edition / path.name
+    text = copy_path.read_text(encoding="utf-8")
+    pupil = nbformat.reads(text, as_version=4)
+    assert not [c for c in pupil.cells if "solution" in tags(c)]
+    assert all(not c.outputs and c.execution_count is None for c in pupil.cells if c.cell_type == "code")
+    leaked = [line for line in solution_lines(teacher) if line in text]
+    assert not leaked, leaked
+    assert CORRECT not in text
+    assert "Student edition" in pupil.cells[1].source
+    kept = [
+        student.relink(c.source, edition) if c.cell_type == "markdown" else c.source
+        for c in teacher.cells
+        if "solution" not in tags(c)
+    ]
+    assert [c.source for c in pupil.cells if c.get("id") != "student-edition"] == kept, (
+        "apart from the solutions and links, the student edition is the teacher's notebook"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_links_resolve(path, edition):
+    pupil = nbformat.read(edition / path.name, as_version=4)
+    for cell in pupil.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)\s]*)?\)", cell.source):
+            if "://" not in target:
+                assert (edition / target).resolve().exists(), f"{path.name}: broken link {target}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
+    out = tmp_path / path.name
+    pm.execute_notebook(
+        str(edition / path.name),
+        str(out),
+        parameters=OTHER_PARAMETERS[path.stem],
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    cells = exercise_section(nbformat.read(out, as_version=4))
+    checks = [c for c in cells if c.cell_type == "code" and "helpers.exercises import check_" in c.source]
+    assert len(checks) >= 3
+    for check in checks:
+        text = output_text(check)
+        assert text.strip(), "every check says something"
+        for line in text.strip().splitlines():
+            assert line == NOT_ANSWERED or "returned None. Not written yet" in line, line

@@ -1,0 +1,353 @@
+"""Every exercise checker accepts a right answer, names each common mistake, says "not answered"
+for the student edition's `...`, and never crashes on a broken answer.
+
+The right answers here are written independently of the checkers (by a formula or by the
+framework), so a checker whose reference is wrong fails these tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from helpers import exercises as ex
+from helpers.exercises.core import NOT_ANSWERED, Verdict, check_value, same
+from helpers.segmentation import ALLOWED_NEXT, TAGS, is_valid_tagging, word_spans
+
+Y, Y_HAT = [1, 1, 0], [0.6, 0.9, 0.3]
+SRC_Y, SRC_Y_HAT = np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.9, 0.2, 0.8, 0.7])
+
+
+def naive_bce_from_logits(y, z):
+    with np.errstate(all="ignore"):  # the point of this mistake: it overflows
+        p = 1 / (1 + np.exp(-z))
+        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+
+
+def softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def viterbi(log_probs):
+    start, end = "bs", "es"
+    T = len(log_probs)
+    score = np.where([t in start for t in TAGS], log_probs[0], -np.inf)
+    back = []
+    for t in range(1, T):
+        prev = np.array([[score[i] if b in ALLOWED_NEXT[a] else -np.inf for i, a in enumerate(TAGS)] for b in TAGS])
+        back.append(prev.argmax(axis=1))
+        score = prev.max(axis=1) + log_probs[t]
+    score = np.where([t in end for t in TAGS], score, -np.inf)
+    k = int(score.argmax())
+    out = [k]
+    for pointers in reversed(back):
+        k = int(pointers[k])
+        out.append(k)
+    return "".join(TAGS[k] for k in reversed(out))
+
+
+def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    i, f, g, o = np.split(x @ kernel + h @ recurrent_kernel + bias, 4, axis=-1)
+    c = sig(f) * c + sig(i) * np.tanh(g)
+    return sig(o) * np.tanh(c), c
+
+
+def grad_h0(X, W, U, b, h0, v):
+    hs = [h0]
+    for x in X:
+        hs.append(np.tanh(x @ W + hs[-1] @ U + b))
+    delta = v
+    for t in range(len(X), 0, -1):
+        delta = (delta * (1 - hs[t] ** 2)) @ U.T
+    return delta
+
+
+def macro_f1(t, p):
+    f1s = []
+    for c in (0, 1):
+        tp = np.sum((p == c) & (t == c))
+        f1s.append(2 * tp / (np.sum(p == c) + np.sum(t == c)))
+    return float(np.mean(f1s))
+
+
+def near_twins(test, train, threshold):
+    grams = lambda s: {s[i : i + 5] for i in range(len(s) - 4)} or {s}  # noqa: E731
+    train_sets = [grams(t) for t in train]
+    return [
+        k for k, s in enumerate(test) if any(len(grams(s) & g) / len(grams(s) | g) >= threshold for g in train_sets)
+    ]
+
+
+def paired_interval(a, b):
+    from scipy import stats
+
+    d = np.asarray(a) - np.asarray(b)
+    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return d.mean() - half, d.mean() + half
+
+
+def sign_test(wins, n):
+    from math import comb
+
+    k = max(wins, n - wins)
+    return min(1.0, 2 * sum(comb(n, j) for j in range(k, n + 1)) / 2**n)
+
+
+def permutation_p(d):
+    d = np.asarray(d)
+    means = [abs(np.mean(d * s)) for s in itertools.product((1, -1), repeat=d.size)]
+    return float(np.mean(np.array(means) >= abs(d.mean()) - 1e-12))
+
+
+def pad_with_keras(sequences, maxlen, padding, truncating):
+    import keras
+
+    return keras.utils.pad_sequences(sequences, maxlen=maxlen, padding=padding, truncating=truncating)
+
+
+def classifier_count_with_keras(vocab, emb, units, bi):
+    import keras
+
+    lstm = keras.layers.LSTM(units)
+    model = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Embedding(vocab, emb),
+            keras.layers.Bidirectional(lstm) if bi else lstm,
+            keras.layers.Dense(1),
+        ]
+    )
+    return model.count_params()
+
+
+def lstm_count_with_keras(units, input_dim):
+    import keras
+
+    layer = keras.layers.LSTM(units)
+    layer.build((None, None, input_dim))
+    return layer.count_params()
+
+
+# (checker call, right answer, [(wrong answer, words the hint must contain), ...])
+CASES = {
+    "mse_value": (
+        lambda a: ex.check_mse_value(a, Y, Y_HAT),
+        np.mean((np.array(Y) - Y_HAT) ** 2),
+        [(np.sum((np.array(Y) - Y_HAT) ** 2), "sum"), (np.mean((1 - np.array(Y_HAT)) ** 2), "§5")],
+    ),
+    "bce_value": (
+        lambda a: ex.check_bce_value(a, Y, Y_HAT),
+        -np.mean(np.array(Y) * np.log(Y_HAT) + (1 - np.array(Y)) * np.log(1 - np.array(Y_HAT))),
+        [
+            (-np.mean(np.array(Y) * np.log(Y_HAT)), "one-sided"),
+            (-np.mean(np.array(Y) * np.log10(Y_HAT) + (1 - np.array(Y)) * np.log10(1 - np.array(Y_HAT))), "log10"),
+        ],
+    ),
+    "bce_from_logits": (
+        ex.check_bce_from_logits,
+        lambda y, z: float(np.mean(y * softplus(-z) + (1 - y) * softplus(z))),
+        [(lambda y, z: naive_bce_from_logits(y, z), "softplus")],
+    ),
+    "mae": (
+        ex.check_mae,
+        lambda y, y_hat: float(np.mean(np.abs(y - y_hat))),
+        [(lambda y, y_hat: float(np.mean((y - y_hat) ** 2)), "Gaussian")],
+    ),
+    "mse_grad": (
+        ex.check_mse_grad,
+        lambda y, y_hat: 2 * (y_hat - y) / len(y),
+        [(lambda y, y_hat: 2 * (y_hat - y), "1/n"), (lambda y, y_hat: 2 * (y - y_hat) / len(y), "sign")],
+    ),
+    "first_order": (
+        lambda a: ex.check_first_order_decrease(a, SRC_Y, SRC_Y_HAT, 0.1),
+        0.1 * np.sum((2 * (SRC_Y_HAT - SRC_Y) / 4) ** 2),
+        [(0.1 * np.sum((2 * (SRC_Y_HAT - SRC_Y)) ** 2), "1/n")],
+    ),
+    "l2_grads": (
+        ex.check_l2_logistic_grads,
+        lambda X, y, th, b, mu: (
+            X.T @ (1 / (1 + np.exp(-(X @ th + b))) - y) / len(y) + mu * th,
+            float(np.sum(1 / (1 + np.exp(-(X @ th + b))) - y) / len(y)),
+        ),
+        [
+            (
+                lambda X, y, th, b, mu: (
+                    X.T @ (1 / (1 + np.exp(-(X @ th + b))) - y) / len(y),
+                    float(np.sum(1 / (1 + np.exp(-(X @ th + b))) - y) / len(y)),
+                ),
+                "penalty",
+            )
+        ],
+    ),
+    "lstm_count": (
+        lambda a: ex.check_lstm_param_count(a, 64, 32),
+        lstm_count_with_keras(64, 32),
+        [(4 * (64 * 32 + 64 * 64), "bias"), (4 * (64 * 32 + 64 * 64 + 128), "PyTorch")],
+    ),
+    "pad": (
+        ex.check_pad_sequences,
+        pad_with_keras,
+        [(lambda s, m, p, t: pad_with_keras(s, m, p, "post" if t == "pre" else "pre"), "front")],
+    ),
+    "classifier_count": (
+        ex.check_classifier_param_count,
+        classifier_count_with_keras,
+        [
+            (
+                lambda v, e, u, bi: (
+                    classifier_count_with_keras(v, e, u, False)
+                    if not bi
+                    else v * e + 2 * 4 * (u * e + u * u + u) + u + 1
+                ),
+                "2·units",
+            )
+        ],
+    ),
+    "forget_bias": (
+        ex.check_forget_gate_bias,
+        lambda bias, units: bias[units : 2 * units],
+        [(lambda bias, units: bias[:units], "input gate")],
+    ),
+    "lstm_step": (
+        ex.check_lstm_step,
+        lstm_step,
+        [(lambda x, h, c, K, R, b: tuple(reversed(lstm_step(x, h, c, K, R, b))), None)],
+    ),
+    "grad_h0": (ex.check_rnn_grad_h0, grad_h0, [(lambda X, W, U, b, h0, v: grad_h0(X, W, U.T, b, h0, v), None)]),
+    "duplicates": (
+        lambda a: ex.check_duplicate_share(a, list("abaaccd")),
+        3 / 7,
+        [(4 / 7, "distinct"), (5 / 7, "first occurrence"), (3, "count")],
+    ),
+    "macro_f1": (ex.check_macro_f1, macro_f1, [(lambda t, p: float(np.mean(t == p)), "accuracy")]),
+    "near_twins": (
+        ex.check_near_twins,
+        near_twins,
+        [(lambda te, tr, th: [k for k, t in enumerate(te) if t in tr], "exact copies")],
+    ),
+    "paired_interval": (
+        ex.check_paired_interval,
+        paired_interval,
+        [
+            (
+                lambda a, b: (
+                    lambda d: (
+                        d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(d.size),
+                        d.mean() + 1.96 * d.std(ddof=1) / np.sqrt(d.size),
+                    )
+                )(np.asarray(a) - b),
+                "Student",
+            )
+        ],
+    ),
+    "sign_test": (
+        ex.check_sign_test,
+        sign_test,
+        [(lambda w, n: sign_test(w, n) / 2 if sign_test(w, n) < 1 else 0.5 + 0.5**n * 0, None)],
+    ),
+    "permutation": (
+        ex.check_permutation_test,
+        permutation_p,
+        [
+            (
+                lambda d: float(
+                    np.mean(
+                        [
+                            np.mean(d * np.array(s)) >= d.mean() - 1e-12
+                            for s in itertools.product((1, -1), repeat=len(d))
+                        ]
+                    )
+                ),
+                "one-sided",
+            )
+        ],
+    ),
+    "tags_to_words": (
+        ex.check_tags_to_words,
+        lambda text, tags: [text[a:b] for a, b in word_spans(tags)],
+        [(lambda text, tags: [text[a:b] for a, b in word_spans(tags)][:-1], "last word")],
+    ),
+    "word_prf": (ex.check_word_prf, None, []),
+    "decode": (
+        ex.check_constrained_decode,
+        viterbi,
+        [(lambda lp: "".join(TAGS[k] for k in lp.argmax(axis=1)), "greedy")],
+    ),
+}
+
+
+def word_prf(true, pred):
+    correct = n_true = n_pred = 0
+    for t, p in zip(true, pred):
+        ts, ps = set(word_spans(t)), set(word_spans(p))
+        correct, n_true, n_pred = correct + len(ts & ps), n_true + len(ts), n_pred + len(ps)
+    precision, recall = correct / n_pred, correct / n_true
+    return precision, recall, 2 * precision * recall / (precision + recall) if correct else 0.0
+
+
+CASES["word_prf"] = (
+    ex.check_word_prf,
+    word_prf,
+    [(lambda t, p: (lambda s: (s[1], s[0], s[2]))(word_prf(t, p)), "swapped")],
+)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_right_answer_is_accepted(name):
+    check, right, _ = CASES[name]
+    verdict = check(right)
+    assert verdict.correct, verdict.message
+    assert verdict.message.startswith("✓")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_common_mistakes_get_a_hint_and_no_solution(name):
+    check, right, mistakes = CASES[name]
+    for wrong, words in mistakes:
+        verdict = check(wrong)
+        assert not verdict.correct, (name, verdict.message)
+        assert verdict.message.startswith("✗")
+        if words:  # None: the hint's wording is not pinned down, only that the answer is refused
+            assert "Hint:" in verdict.message and words in verdict.message, verdict.message
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_not_answered_and_broken_answers(name):
+    check, right, _ = CASES[name]
+    assert check(...).message == NOT_ANSWERED and not check(...).answered
+    if callable(right):
+        for broken in (lambda *args: None, lambda *args: 1 / 0):
+            verdict = check(broken)
+            assert not verdict.correct and verdict.message.startswith("✗"), verdict.message
+        verdict = check(42)
+        assert not verdict.correct and "function" in verdict.message
+
+
+def test_verdict_shows_its_message_and_hides_the_expected_value():
+    verdict = ex.check_mse_value(0.5, Y, Y_HAT)
+    assert repr(verdict) == verdict.message
+    expected = np.mean((np.array(Y) - Y_HAT) ** 2)
+    assert f"{expected:.4f}" not in verdict.message and f"{expected:.3f}" not in verdict.message
+
+
+def test_check_value_shape_type_and_unknown_mistake():
+    assert "shape" in check_value(np.zeros(3), np.zeros(2), what="x").message
+    assert "number" in check_value("0.5", 0.5, what="x").message
+    verdict = check_value(0.7, 0.5, what="x")
+    assert not verdict.correct and "none of the common mistakes" in verdict.message
+    assert isinstance(verdict, Verdict)
+
+
+def test_same_compares_nested_answers():
+    assert same((np.ones(2), 1.0), (np.ones(2), 1.0 + 1e-12))
+    assert not same((np.ones(2), 1.0), (np.ones(2), 1.1))
+    assert same("bes", "bes") and not same("bes", "bse")
+    assert same([1, 2], np.array([1.0, 2.0]))
+
+
+def test_is_valid_tagging():
+    assert is_valid_tagging("bes") and is_valid_tagging("bmme")
+    assert not is_valid_tagging("bb") and not is_valid_tagging("mes") and not is_valid_tagging("sb")

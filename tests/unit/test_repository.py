@@ -1,0 +1,149 @@
+"""Repository checks: one environment for pip and conda, and notebooks that follow the course
+conventions (README, "Contributing")."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.params import notebook_spec
+from helpers.paths import REPO_ROOT, notebook_paths
+
+NOTEBOOKS = notebook_paths()
+
+
+def pins(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep, f"{path.name}: {line!r} is not pinned with =="
+            out[name.lower().replace("_", "-")] = version
+    return out
+
+
+def test_lock_contains_every_direct_pin_at_the_same_version():
+    direct, lock = pins(REPO_ROOT / "requirements.in"), pins(REPO_ROOT / "requirements.txt")
+    for name, version in direct.items():
+        assert lock.get(name) == version, f"{name}: requirements.in says {version}, lock says {lock.get(name)}"
+
+
+def test_every_direct_dependency_says_why():
+    for line in (REPO_ROOT / "requirements.in").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert "#" in line and len(line.split("#", 1)[1].strip()) > 10, f"no reason given: {line!r}"
+
+
+def test_environment_yml_installs_the_same_lock():
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip_section == ["-r requirements.txt", "-e ."]
+    conda_python = next(d for d in deps if isinstance(d, str) and d.startswith("python="))
+    assert conda_python == "python=3.11"
+    assert 'requires-python = ">=3.11,<3.12"' in (REPO_ROOT / "pyproject.toml").read_text()
+    assert sys.version_info[:2] == (3, 11)
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    assert "make test" in (REPO_ROOT / "README.md").read_text()
+
+
+def test_notebooks_exist_and_are_numbered_in_order():
+    assert len(NOTEBOOKS) >= 2
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(1, len(NOTEBOOKS) + 1))
+    for p in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name)
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_reads_as_a_lesson(path):
+    all_cells = cells(path)
+    title = source(all_cells[0])
+    assert all_cells[0]["cell_type"] == "markdown" and title.startswith(f"# {path.name[:2]} · ")
+    first_code = next(i for i, c in enumerate(all_cells) if c["cell_type"] == "code")
+    opening = "\n".join(source(c) for c in all_cells[:first_code])
+    for needed in ("You will be able to", "Prerequisites", "Expected run time"):
+        assert needed in opening, f"the opening (before the first code cell) lacks {needed!r}"
+    headings = [
+        line
+        for c in all_cells
+        if c["cell_type"] == "markdown"
+        for line in source(c).splitlines()
+        if line.startswith("## ")
+    ]
+    assert "## Exercises" in headings and headings[-1] == "## Summary"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_imports_then_parameters_then_one_line_validation(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code"]
+    assert "parameters" in code[1]["metadata"].get("tags", []), "the second code cell must be tagged 'parameters'"
+    imports = ast.parse(source(code[0])).body
+    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in imports), "the first code cell only imports"
+    assert "from helpers.params import check_parameters" in source(code[0])
+    spec = notebook_spec(path)
+    for name, param in spec.items():
+        assert len(param.doc) > 5, f"{name}: say what the parameter means"
+    assert source(code[2]) == "check_parameters(globals())"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_are_complete_clean_and_in_order(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "re-run top to bottom: `make refresh NB=..`"
+    for c in code:
+        for out in c["outputs"]:
+            assert out["output_type"] != "error", f"stored error: {out.get('ename')}"
+            text = "".join(out.get("text", ""))
+            assert "absl::" not in text and "cuda" not in text.lower(), "TensorFlow start-up log stored"
+            assert "image/svg+xml" not in out.get("data", {}), "SVG figures are compared by nbval: use PNG"
+            plain = "".join(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r" at 0x[0-9a-f]{6,}", plain + text), "a memory address is stored"
+
+
+def test_notebooks_are_tidy_and_generated_cells_current():
+    """Slide metadata, navigation, glossary links and metadata: `course tidy --check` changes nothing."""
+    result = subprocess.run([sys.executable, "-m", "course", "tidy", "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in NOTEBOOKS:
+        nav = [c for c in cells(path) if "course-nav" in c["metadata"].get("tags", [])]
+        assert len(nav) == 2 and "(you are here)" in source(nav[0])
+
+
+def test_readme_lists_every_notebook():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README's course table lacks {path.name}"
+
+
+NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises-exception"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_nbval_markers_are_tags_not_code(path):
+    """Learners never see test machinery: nbval's markers are cell tags, not `# NBVAL_...` lines."""
+    for c in cells(path):
+        assert "NBVAL_" not in source(c), f"an nbval comment in the code: {source(c)[:80]!r}"
+    tags = {t for c in cells(path) for t in c["metadata"].get("tags", [])}
+    assert tags & NBVAL_TAGS <= NBVAL_TAGS
+    assert not {t for t in tags if t.startswith("nbval") or t.startswith("NBVAL")} - NBVAL_TAGS, "unknown nbval tag"
