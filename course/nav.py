@@ -1,4 +1,5 @@
-"""Course navigation, generated: a previous/next bar and a course map in every notebook.
+"""Course navigation, generated: a previous/next bar and a course map in every notebook, and
+the one paragraph every notebook's exercises begin with.
 
 Written by `course tidy` (checked by `course tidy --check`).
 Each notebook gets two markdown cells tagged `course-nav`: one right after its title cell (the
@@ -49,13 +50,30 @@ def with_nav(nb: nbformat.NotebookNode, top: str, bottom: str) -> nbformat.Noteb
     return nb
 
 
+EXERCISES_HEADING = "## Exercises"
+EXERCISES_INTRO = (
+    "Exercises 1–3 check themselves: write your answer where the `...` is, run that cell, then run "
+    "the check below it. It answers ✓, or ✗ with a hint for the common mistakes — never the answer. "
+    "(How the solutions and the student edition work: [README](../README.md#in-the-classroom-and-on-your-own).)"
+)
+
+
+def with_exercises_intro(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The `## Exercises` cell of every notebook says the same thing, from one definition here."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith(EXERCISES_HEADING):
+            cell.source = f"{EXERCISES_HEADING}\n\n{EXERCISES_INTRO}"
+    return nb
+
+
 def update_all(check: bool) -> list[str]:
     """Write the navigation of every notebook; return the names that changed (or would)."""
     paths = notebook_paths()
     stale = []
     for k, path in enumerate(paths):
         text = path.read_text(encoding="utf-8")
-        new = dumps(tidy(with_nav(nbformat.reads(text, as_version=4), *nav_cells(paths, k))))
+        nb = with_exercises_intro(nbformat.reads(text, as_version=4))
+        new = dumps(tidy(with_nav(nb, *nav_cells(paths, k))))
         if new != text:
             stale.append(path.name)
             if not check:

@@ -22,7 +22,7 @@ def build_vocab(texts: Sequence[str], max_size: int | None = None) -> dict[str, 
 
 def encode(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> np.ndarray:
     """(N, max_len) int32 ids: the first `max_len` characters of each text, padded with 0 at the end."""
-    out = np.zeros((len(texts), max_len), dtype=np.int32)
+    out = np.full((len(texts), max_len), PAD, dtype=np.int32)
     for row, text in enumerate(texts):
         ids = [vocab.get(ch, UNK) for ch in text[:max_len]]
         out[row, : len(ids)] = ids

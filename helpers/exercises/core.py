@@ -46,10 +46,6 @@ class Verdict:
     def __repr__(self) -> str:
         return self.message
 
-    @property
-    def answered(self) -> bool:
-        return not self.message.startswith("…")
-
 
 @dataclass(frozen=True)
 class Mistake:

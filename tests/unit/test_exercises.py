@@ -317,7 +317,7 @@ def test_common_mistakes_get_a_hint_and_no_solution(name):
 @pytest.mark.parametrize("name", CASES)
 def test_not_answered_and_broken_answers(name):
     check, right, _ = CASES[name]
-    assert check(...).message == NOT_ANSWERED and not check(...).answered
+    assert check(...).message == NOT_ANSWERED and not check(...).correct
     if callable(right):
         for broken in (lambda *args: None, lambda *args: 1 / 0):
             verdict = check(broken)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-CFG = Path(__file__).parent / "nbval_sanitize.cfg"
+CFG = Path(__file__).resolve().parent.parent / "nbval_sanitize.cfg"
 
 
 def sanitize(text: str) -> str:
