@@ -1,5 +1,5 @@
-"""Course navigation, generated: a previous/next bar and a course map in every notebook, and
-the one paragraph every notebook's exercises begin with.
+"""Generated cells: a previous/next bar and a course map in every notebook, the one-line
+validation cell after `parameters`, and the paragraph every notebook's exercises begin with.
 
 Written by `course tidy` (checked by `course tidy --check`).
 Each notebook gets two markdown cells tagged `course-nav`: one right after its title cell (the
@@ -66,13 +66,23 @@ def with_exercises_intro(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def with_validation_cell(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
+    """The cell after `parameters` is one line that names its own notebook, so a renumbered or
+    renamed notebook still validates against its own specification."""
+    for k, cell in enumerate(nb.cells[:-1]):
+        if "parameters" in cell.metadata.get("tags", []):
+            nb.cells[k + 1].source = f'check_parameters("{stem}", globals())'
+            break
+    return nb
+
+
 def update_all(check: bool) -> list[str]:
     """Write the navigation of every notebook; return the names that changed (or would)."""
     paths = notebook_paths()
     stale = []
     for k, path in enumerate(paths):
         text = path.read_text(encoding="utf-8")
-        nb = with_exercises_intro(nbformat.reads(text, as_version=4))
+        nb = with_exercises_intro(with_validation_cell(nbformat.reads(text, as_version=4), path.stem))
         new = dumps(tidy(with_nav(nb, *nav_cells(paths, k))))
         if new != text:
             stale.append(path.name)

@@ -9,12 +9,12 @@ Every notebook's first code cell is tagged `parameters` and holds one knob a lin
 
 That comment *is* the specification: type (`int`, `float`, `str`, `bool`, `list[int]`,
 `list[float]`, `list[str]`), an optional range (an interval with `[`/`(` brackets, `inf` allowed,
-or a set of choices in braces) and the meaning. The next cell is `check_parameters(globals())`, which
-reads the specification from the `parameters` cell the kernel ran and checks the values the kernel really
-has (papermill injects its overrides after that cell). Papermill warns about unknown names and
-accepts wrong types silently (`-p num_epochs abc` runs); this module turns both into one clear
-error before any work is done. Taught in: the cell after every notebook's `parameters` cell; README
-"Running notebooks headless".
+or a set of choices in braces) and the meaning. The next cell is
+`check_parameters("NN_slug", globals())`, which reads the specification from that notebook's
+`parameters` cell and checks the values the kernel really has (papermill injects its
+overrides after that cell). Papermill warns about unknown names and accepts wrong types silently
+(`-p num_epochs abc` runs); this module turns both into one clear error before any work is done.
+Taught in: the cell after every notebook's `parameters` cell; README "Running notebooks headless".
 """
 
 from __future__ import annotations
@@ -254,33 +254,19 @@ def injected_names(namespace: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def spec_from_history(namespace: Mapping[str, Any]) -> dict[str, Param]:
-    """The specification of the `parameters` cell this kernel ran last: the latest cell in
-    IPython's input history `In` that parses as a parameters cell. (Papermill's injected cell,
-    `name = value` lines without specifications, does not parse, so it is skipped.)"""
-    for cell_source in reversed(namespace.get("In", []) or []):
-        if not isinstance(cell_source, str) or "#" not in cell_source:
-            continue
-        try:
-            return parse_parameters_cell(cell_source)
-        except (SpecError, ValueError, SyntaxError):
-            continue
-    raise ParameterError("the parameters cell has not been run: run the cell tagged `parameters` above first")
+def check_parameters(notebook: str, namespace: dict[str, Any]) -> None:
+    """Validate a running notebook's parameters; the cell after `parameters` is the one line::
 
+        check_parameters("02_gradient_descent_by_hand", globals())
 
-def check_parameters(namespace: dict[str, Any], notebook: str | None = None) -> None:
-    """Validate a running notebook's parameters; the cell after `parameters` is just::
-
-        check_parameters(globals())
-
-    The specification is the comment of every line of the `parameters` cell the kernel ran
-    (or, with `notebook`, of that notebook's file). Checks the type and range of every
+    (written by `course tidy`, so it always names its own notebook). The specification is the
+    comment of every line of that notebook's `parameters` cell. Checks the type and range of every
     parameter's current value, and that papermill injected no name the notebook does not have
     (a misspelt `-p` name). Values are converted in place (an int given for a float parameter
     becomes a float). Prints which values differ from the defaults; raises ParameterError,
     listing every problem, otherwise.
     """
-    spec = notebook_spec(notebook) if notebook else spec_from_history(namespace)
+    spec = notebook_spec(notebook)
     missing = [name for name in spec if name not in namespace]
     if missing:
         raise ParameterError(f"the parameters cell was not run: {', '.join(missing)} undefined")

@@ -39,7 +39,7 @@ def test_annotate_rules_on_made_up_cells():
             nbformat.v4.new_markdown_cell("# Title"),
             nbformat.v4.new_code_cell("import numpy as np\n\nfrom helpers.params import check_parameters"),
             nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-            nbformat.v4.new_code_cell("check_parameters(globals())"),
+            nbformat.v4.new_code_cell('check_parameters("01", globals())'),
             nbformat.v4.new_markdown_cell("## 1 · A section"),
             nbformat.v4.new_markdown_cell("Some prose."),
             nbformat.v4.new_code_cell("print(1)"),

@@ -103,7 +103,7 @@ def test_imports_then_parameters_then_one_line_validation(path):
     spec = notebook_spec(path)
     for name, param in spec.items():
         assert len(param.doc) > 5, f"{name}: say what the parameter means"
-    assert source(code[2]) == "check_parameters(globals())"
+    assert source(code[2]) == f'check_parameters("{path.stem}", globals())'
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
