@@ -1,0 +1,155 @@
+"""Numbers in the prose must come from the page: the check behind `tests/unit/test_prose_numbers.py`.
+
+Every number of three or more significant digits in a notebook's markdown must be one of:
+
+- a number its outputs show (at the digits written; a percentage also matches a fraction:
+  "97.5 %" matches 0.975), the recorded results included;
+- a default in its `parameters` cell (the configuration the page states);
+- a number in a committed results file that the same markdown cell names
+  (`results/full_size.json`, made by `make results-full`);
+- one of the source's own numbers, declared in the notebook's metadata under
+  `course.source_numbers` with the section they come from ("0.928": "§5.2, the claimed output").
+
+Significant digits: leading zeros never count, and an integer's trailing zeros do not either
+(so 100, 0.025 and 2000 are exempt; 0.0821, 128 and 13,884 are checked). A number inside a link
+target, an HTML tag or a `§` section reference is not prose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from helpers.paths import REPO_ROOT
+
+MIN_SIGNIFICANT = 3
+NUMBER = re.compile(r"(?<![\w.§])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\w])(\s?%)?")
+NOT_PROSE = re.compile(r"\]\([^)]*\)|<[^>]+>|§\s?\d+(?:\.\d+)*|https?://\S+")
+RESULTS_FILE = re.compile(r"results/[\w.-]+\.json")
+
+
+@dataclass(frozen=True)
+class ProseNumber:
+    """A number as written in prose: its value, decimals written, and whether it is a percentage."""
+
+    text: str
+    value: Decimal
+    decimals: int
+    percent: bool
+
+    @property
+    def significant(self) -> int:
+        digits = str(self.value.copy_abs()).replace(".", "").lstrip("0")
+        if self.decimals == 0:
+            digits = digits.rstrip("0")
+        return len(digits)
+
+
+def prose_numbers(markdown: str) -> list[ProseNumber]:
+    """The numbers written in a markdown text (link targets, HTML tags and § references removed)."""
+    text = NOT_PROSE.sub(" ", markdown)
+    found = []
+    for m in NUMBER.finditer(text):
+        whole, fraction, percent = m.group(1).replace(",", ""), m.group(2), m.group(3)
+        value = Decimal(f"{whole}.{fraction}" if fraction else whole)
+        found.append(ProseNumber(m.group(0).strip(), value, len(fraction or ""), bool(percent)))
+    return found
+
+
+def numbers_in(text: str) -> set[Decimal]:
+    """Every number in a text (outputs, code, a results file), as exact decimals, signs dropped."""
+    out = set()
+    for token in re.findall(r"\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?", text):
+        try:
+            out.add(Decimal(token.replace(",", "")))
+        except InvalidOperation:
+            continue
+    return out
+
+
+def _json_numbers(value: Any) -> set[Decimal]:
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, (int, float)):
+        return {Decimal(repr(abs(value)))}
+    if isinstance(value, dict):
+        return set().union(*(_json_numbers(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_json_numbers(v) for v in value)) if value else set()
+    return numbers_in(value) if isinstance(value, str) else set()
+
+
+def matches(number: ProseNumber, candidates: set[Decimal]) -> bool:
+    """True when some candidate, rounded to the decimals written (or as a percentage), is it."""
+    quantum = Decimal(1).scaleb(-number.decimals)
+    target = number.value
+    for x in candidates:
+        for scaled in (x, x * 100):
+            if scaled.quantize(quantum, rounding="ROUND_HALF_EVEN") == target or scaled == target:
+                return True
+            if scaled.quantize(quantum, rounding="ROUND_HALF_UP") == target:
+                return True
+    return False
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def page_numbers(nb: dict) -> set[Decimal]:
+    """Every number the notebook's outputs show, and the defaults of its parameters cell."""
+    found: set[Decimal] = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            found |= numbers_in(_source(cell))
+        for out in cell.get("outputs", []):
+            found |= numbers_in("".join(out.get("text", "")))
+            data = out.get("data", {})
+            for kind in ("text/plain", "text/markdown", "text/html"):
+                found |= numbers_in("".join(data.get(kind, "")))
+            if "application/json" in data:
+                found |= _json_numbers(data["application/json"])
+    return found
+
+
+@dataclass(frozen=True)
+class Unsourced:
+    cell: int
+    number: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"cell {self.cell}: {self.number!r} in “…{self.context}…”"
+
+
+def unsourced_numbers(path: Path) -> list[Unsourced]:
+    """The prose numbers of the notebook at `path` that nothing on the page, no named results
+    file and no declared source number accounts for."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    on_page = page_numbers(nb)
+    declared = {Decimal(k) for k in nb.get("metadata", {}).get("course", {}).get("source_numbers", {})}
+    problems = []
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "markdown" or "course-nav" in cell.get("metadata", {}).get("tags", []):
+            continue
+        text = _source(cell)
+        named = set()
+        for name in set(RESULTS_FILE.findall(text)):
+            results = REPO_ROOT / name
+            if results.exists():
+                named |= _json_numbers(json.loads(results.read_text(encoding="utf-8")))
+        for number in prose_numbers(text):
+            if number.significant < MIN_SIGNIFICANT:
+                continue
+            if number.value in declared or matches(number, on_page | named):
+                continue
+            at = text.find(number.text)
+            context = " ".join(text[max(0, at - 40) : at + len(number.text) + 20].split())
+            problems.append(Unsourced(index, number.text, context))
+    return problems
