@@ -1,10 +1,11 @@
 """Notebook files: read, tidy and write them the one way the course stores them, and refresh
 their stored outputs (`course refresh`, `make refresh NB=02`).
 
-Tidy means: nbformat 4.5 with cell ids; notebook metadata reduced to kernelspec and language
-name; cell metadata reduced to `tags` (and slide/nbval keys); no papermill or timing metadata;
-one JSON layout (indent 1, a final newline). Refresh executes with nbclient in the notebook's own
-folder - the same way nbval executes - so the stored outputs are what nbval will compare.
+Tidy means: nbformat 4.5 with cell ids; notebook metadata reduced to kernelspec, language name
+and the course's own `course` entry (`course.prose`); cell metadata reduced to `tags` (and
+slide/nbval keys); no papermill or timing metadata; one JSON layout (indent 1, a final newline).
+Refresh executes with nbclient in the notebook's own folder - the same way nbval executes - so
+the stored outputs are what nbval will compare.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Return `nb` with normalised metadata (outputs untouched)."""
     nb.nbformat, nb.nbformat_minor = 4, 5
+    course = nb.metadata.get("course")  # the course's own notebook metadata (declared numbers)
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
+    if course:
+        nb.metadata["course"] = course
     for i, cell in enumerate(nb.cells):
         cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA})
         if "id" not in cell:

@@ -7,12 +7,13 @@ Every number of three or more significant digits in a notebook's markdown must b
 - a default in its `parameters` cell (the configuration the page states);
 - a number in a committed results file that the same markdown cell names
   (`results/full_size.json`, made by `make results-full`);
-- one of the source's own numbers, declared in the notebook's metadata under
-  `course.source_numbers` with the section they come from ("0.928": "§5.2, the claimed output").
+- a number declared in the notebook's metadata under `course.declared_numbers`, with where it
+  comes from: one of the source's own numbers, with its section ("0.928": "§5.2, the claimed
+  output"), or part of a name ("1998": "the corpus: People's Daily, January 1998").
 
 Significant digits: leading zeros never count, and an integer's trailing zeros do not either
-(so 100, 0.025 and 2000 are exempt; 0.0821, 128 and 13,884 are checked). A number inside a link
-target, an HTML tag or a `§` section reference is not prose.
+(so 100, 0.025 and 2000 are exempt; 0.0821, 128 and 13,884 are checked). A number inside code
+(inline or fenced), a link target, an HTML tag or a `§` section reference is not prose.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from helpers.paths import REPO_ROOT
 
 MIN_SIGNIFICANT = 3
 NUMBER = re.compile(r"(?<![\w.§])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?![\w])(\s?%)?")
-NOT_PROSE = re.compile(r"\]\([^)]*\)|<[^>]+>|§\s?\d+(?:\.\d+)*|https?://\S+")
+NOT_PROSE = re.compile(r"```.*?```|`[^`]*`|\]\([^)]*\)|<[^>]+>|§\s?\d+(?:\.\d+)*|https?://\S+", re.S)
 RESULTS_FILE = re.compile(r"results/[\w.-]+\.json")
 
 
@@ -133,7 +134,7 @@ def unsourced_numbers(path: Path) -> list[Unsourced]:
     file and no declared source number accounts for."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     on_page = page_numbers(nb)
-    declared = {Decimal(k) for k in nb.get("metadata", {}).get("course", {}).get("source_numbers", {})}
+    declared = {Decimal(k) for k in nb.get("metadata", {}).get("course", {}).get("declared_numbers", {})}
     problems = []
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "markdown" or "course-nav" in cell.get("metadata", {}).get("tags", []):
@@ -152,4 +153,58 @@ def unsourced_numbers(path: Path) -> list[Unsourced]:
             at = text.find(number.text)
             context = " ".join(text[max(0, at - 40) : at + len(number.text) + 20].split())
             problems.append(Unsourced(index, number.text, context))
+    return problems
+
+
+# The source article's sections (the first, complete chunk of shared/seed/000_242c87319029b4d0.txt):
+SOURCE_SECTIONS = frozenset(
+    "1 2 2.1 2.2 2.3 2.4 2.5 3 3.1 3.2 3.3 3.4 4 4.1 4.2 4.3 5 5.1 5.2 5.3 6 7 7.1 7.2 8 9 9.1 9.2 9.3 10".split()
+)
+SECTION_REF = re.compile(r"\b[Ss]ections? (\d+)(?!\.\d)(?:\s?(?:[–-]|and|or)\s?(\d+))?")
+EXERCISE_REF = re.compile(r"\b[Ee]xercises? (\d+)(?:\s?(?:[–-]|and|or)\s?(\d+))?")
+SOURCE_REF = re.compile(r"§\s?(\d+(?:\.\d+)?)(?:\s?[–-]\s?(\d+(?:\.\d+)?))?")
+OTHER_NOTEBOOK = re.compile(r"notebook (\d\d)(?:'s)?[^.\n]{0,12}$")
+
+
+def headings(nb: dict, level: str) -> set[str]:
+    """The numbers of a notebook's `## N · …` sections (level "##") or `### Exercise N` headings."""
+    found = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for line in _source(cell).splitlines():
+            m = re.match(r"## (\d+) · ", line) if level == "##" else re.match(r"### Exercise (\d+) · ", line)
+            if m:
+                found.add(m.group(1))
+    return found
+
+
+def broken_references(path: Path, all_notebooks: dict[str, dict] | None = None) -> list[Unsourced]:
+    """References in the notebook at `path` to a section or an exercise that does not exist:
+    `section N` (of this notebook, or of `notebook NN` just before it), `exercise N`, and the
+    source's `§N.M`."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    others = all_notebooks or {}
+    problems = []
+    for index, cell in enumerate(nb["cells"]):
+        if "course-nav" in cell.get("metadata", {}).get("tags", []):
+            continue
+        text = _source(cell)
+        for pattern, kind in ((SECTION_REF, "##"), (EXERCISE_REF, "###")):
+            for m in pattern.finditer(text):
+                target = nb
+                other = OTHER_NOTEBOOK.search(text[max(0, m.start() - 30) : m.start()])
+                if other and kind == "##":
+                    target = others.get(other.group(1), nb)
+                known = headings(target, kind)
+                wanted = {m.group(1), *(m.group(2),) * bool(m.group(2))}
+                if m.group(2) and pattern is SECTION_REF:  # a range: every section in it
+                    wanted = {str(k) for k in range(int(m.group(1)), int(m.group(2)) + 1)}
+                for number in sorted(wanted - known):
+                    what = "section" if kind == "##" else "exercise"
+                    problems.append(Unsourced(index, f"{what} {number}", m.group(0)))
+        for m in SOURCE_REF.finditer(text):
+            for number in filter(None, m.groups()):
+                if number not in SOURCE_SECTIONS:
+                    problems.append(Unsourced(index, f"§{number}", m.group(0)))
     return problems

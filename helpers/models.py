@@ -14,8 +14,9 @@ DIRECTIONS = ("left-to-right", "right-to-left", "bidirectional")
 
 
 def lstm_param_count(units: int, input_dim: int) -> int:
-    """Weights of a Keras LSTM(units) on input_dim-dimensional inputs: 4 gates, each with input
-    weights (d·u), recurrent weights (u·u) and a bias (u), so 4(du + u² + u). Taught in notebook 03."""
+    """Weights of a Keras LSTM(units) on input_dim-dimensional inputs: 4 blocks (3 gates and the
+    cell candidate), each with input weights (d·u), recurrent weights (u·u) and a bias (u), so
+    4(du + u² + u). Taught in notebook 03."""
     return 4 * (units * input_dim + units * units + units)
 
 

@@ -107,7 +107,7 @@ def lstm_step(
     x_t: np.ndarray, h: np.ndarray, c: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """One LSTM step in the Keras layout: kernel (d, 4u), recurrent_kernel (u, 4u), bias (4u,),
-    gates stacked in the order input, forget, cell, output:
+    blocks stacked in the order input gate, forget gate, cell candidate, output gate:
 
         [a_i, a_f, a_g, a_o] = x_t K + h_{t-1} R + b
         i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)

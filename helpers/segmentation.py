@@ -1,9 +1,9 @@
 """Chinese word segmentation as character tagging, and its standard word-level metric.
 
 Each character gets a tag: b (begins a word), m (middle), e (ends), s (a one-character word).
-`words("迈向新世纪", "bebme")` → ["迈向", "新世纪"]. Scoring compares predicted and true words
-by their character spans: precision = correct words / predicted words, recall = correct words /
-true words, F1 their harmonic mean. Taught in notebook 07.
+`words("迈向新世纪", "besbe")` → ["迈向", "新", "世纪"] (as People's Daily segments it). Scoring
+compares predicted and true words by their character spans: precision = correct words / predicted
+words, recall = correct words / true words, F1 their harmonic mean. Taught in notebook 07.
 """
 
 from __future__ import annotations

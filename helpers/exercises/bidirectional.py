@@ -23,7 +23,7 @@ def check_tags_to_words(fn: Any) -> Verdict:
     """Exercise 07.1: `tags_to_words(text, tags)` → the list of words (b/m/e/s tags)."""
     rng = input_rng()
     chars = "迈向充满希望的新世纪一九九八年新年讲话"
-    cases = [("迈向新世纪", "bebme"), ("我爱北京", "ssbe"), ("好", "s")]
+    cases = [("迈向新世纪", "besbe"), ("迈向新年", "bebe"), ("我爱北京", "ssbe"), ("好", "s")]
     for _ in range(4):
         tags = _random_tags(rng, int(rng.integers(2, 7)))
         cases.append(("".join(rng.choice(list(chars), len(tags))), tags))

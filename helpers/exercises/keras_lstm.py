@@ -18,8 +18,8 @@ def check_lstm_param_count(answer: Any, units: int, input_dim: int) -> Verdict:
         lstm_param_count(u, d),
         what=f"the parameter count of LSTM({u}) on {d}-dim inputs",
         mistakes=[
-            Mistake(4 * (u * d + u * u), "each of the 4 gates also has a bias vector of u numbers."),
-            Mistake(u * d + u * u + u, "an LSTM has 4 blocks of weights: input, forget, cell and output gates."),
+            Mistake(4 * (u * d + u * u), "each of the 4 blocks (3 gates, 1 candidate) has a bias of u numbers too."),
+            Mistake(u * d + u * u + u, "an LSTM has 4 blocks: input, forget and output gates, cell candidate."),
             Mistake(4 * (u * d + u), "each gate also reads the previous state h_{t−1}: u × u recurrent weights."),
             Mistake(4 * (u * d + u * u + 2 * u), "Keras has one bias per gate (PyTorch has two)."),
         ],
