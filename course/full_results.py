@@ -53,7 +53,7 @@ def make(names: list[str]) -> int:
             f"[{k}/{len(plans)}, {elapsed / 60:.0f} min so far] {path.stem} with {parameters or 'defaults'} ...",
             flush=True,
         )
-        run = execute(path, parameters, BUILD_DIR / "full" / path.name)
+        run = execute(path, parameters, BUILD_DIR / "full" / path.name, progress=True)
         print(f"  {run.status} in {run.seconds:.0f} s {run.error}", flush=True)
         ok &= run.status == "ok"
         results["notebooks"][path.stem] = {

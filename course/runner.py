@@ -94,11 +94,12 @@ class RunResult:
     records: dict[str, Any] = field(default_factory=dict)
 
 
-def execute(path: Path, parameters: dict[str, Any], output: Path) -> RunResult:
+def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool = False) -> RunResult:
     """Run one notebook with papermill into `output`; never raises for a failing notebook.
 
     The copy is written as `output` + `.part` while it runs and renamed when it is done, so an
-    interrupted run never leaves a file that looks finished.
+    interrupted run never leaves a file that looks finished. With `progress`, papermill shows a
+    bar of cells done, with the time elapsed and an estimate of the time left (for long runs).
     """
     import papermill as pm
 
@@ -109,7 +110,12 @@ def execute(path: Path, parameters: dict[str, Any], output: Path) -> RunResult:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pm.execute_notebook(
-                str(path), str(part), parameters=parameters, kernel_name="python3", progress_bar=False, log_output=False
+                str(path),
+                str(part),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=progress,
+                log_output=False,
             )
         status, error = "ok", ""
     except Exception as err:  # papermill.PapermillExecutionError, a dead kernel, ...
