@@ -29,6 +29,7 @@ CORRECT = "✓ Correct"
 NOT_YET = "✗ Not yet"
 HAND_RTOL = 5e-3  # answers computed by hand: three significant digits are enough
 NOT_ANSWERED = "… Not answered yet: replace the `...` with your answer, then run this cell again."
+NOT_ANSWERED_FUNCTION = "… Not answered yet: write the function's body where the `...` is, then run both cells again."
 
 
 def input_rng(seed: int = 2026) -> np.random.Generator:
@@ -57,27 +58,62 @@ class Mistake:
 
 
 def _as_array(value: Any) -> np.ndarray | None:
-    """`value` as a float array, or None if it is not numeric."""
-    if isinstance(value, (str, bytes)):
+    """`value` as a float array, or None if it is not numeric (a dict, a string, a ragged list)."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
         return None
     try:
-        array = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None
-    return array
+
+
+def _low_precision(value: Any) -> bool:
+    """True for float16/float32 values, which get a float32-sized tolerance."""
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.issubdtype(dtype, np.floating) and np.finfo(dtype).bits < 64
 
 
 def same(a: Any, b: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     """True when `a` and `b` are equal: numbers and arrays within rtol/atol (same shape, NaN
-    equal to NaN), strings and other objects by ==, tuples and lists element by element."""
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and not _numeric_sequence(a, b):
-        return len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    x, y = _as_array(a), _as_array(b)
-    if x is None or y is None:
-        return a == b
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True))
+    equal to NaN; float32 values within float32's precision), strings and other objects by ==,
+    tuples and lists element by element (a list and a tuple of the same items are equal). Never
+    raises: answers of any type get a yes or a no."""
+    try:
+        if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and not _numeric_sequence(a, b):
+            return len(a) == len(b) and all(same(x, y, rtol, atol) for x, y in zip(a, b))
+        if isinstance(a, str) or isinstance(b, str):
+            return isinstance(a, str) and isinstance(b, str) and a == b
+        x, y = _as_array(a), _as_array(b)
+        if x is None or y is None:
+            result = a == b
+            return isinstance(result, (bool, np.bool_)) and bool(result)
+        if _low_precision(a) or _low_precision(b):
+            rtol, atol = max(rtol, 1e-5), max(atol, 1e-7)
+        return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True))
+    except Exception:  # an exotic answer (a generator, an object with a strange ==) is simply not equal
+        return False
+
+
+def describe_mismatch(got: Any, expected: Any) -> str | None:
+    """What kind of answer `got` is, when it is not the kind `expected` is: its type, its shape or
+    its length (None when they are of the same kind, so that only the values differ)."""
+    if isinstance(expected, (tuple, list)) and not _numeric_sequence(expected, expected):
+        if not isinstance(got, (tuple, list)):
+            return f"a {type(got).__name__}, where {len(expected)} values (a tuple or a list) are expected"
+        if len(got) != len(expected):
+            return f"{len(got)} values, where {len(expected)} are expected"
+        return None
+    if isinstance(expected, str):
+        return None if isinstance(got, str) else f"a {type(got).__name__}, where a string is expected"
+    want, have = _as_array(expected), _as_array(got)
+    if want is None:
+        return None
+    if have is None:
+        what = "a number" if want.ndim == 0 else f"an array of shape {want.shape}"
+        return f"a {type(got).__name__}, where {what} is expected"
+    if have.shape != want.shape:
+        return f"shape {have.shape}, where shape {want.shape} is expected"
+    return None
 
 
 def _numeric_sequence(a: Sequence, b: Sequence) -> bool:
@@ -94,11 +130,9 @@ def check_value(
     """Compare a value with `expected` (within rtol/atol), then with each mistake's value."""
     if _not_answered(answer):
         return Verdict(False, NOT_ANSWERED)
-    if _as_array(answer) is None and _as_array(expected) is not None:
-        return Verdict(False, f"{NOT_YET}: {what} should be a number, but your answer is a {type(answer).__name__}.")
-    expected_shape, answer_shape = np.shape(expected), np.shape(answer)
-    if expected_shape != answer_shape:
-        return Verdict(False, f"{NOT_YET}: {what} should have shape {expected_shape}, yours has shape {answer_shape}.")
+    mismatch = describe_mismatch(answer, expected)
+    if mismatch:
+        return Verdict(False, f"{NOT_YET}: {what}: your answer is {mismatch}.")
     if same(answer, expected, rtol, atol):
         return Verdict(True, f"{CORRECT}: {what}.")
     for mistake in mistakes:
@@ -113,6 +147,20 @@ def check_value(
 
 def _call(fn: Callable, args: tuple) -> Any:
     return fn(*copy.deepcopy(args))
+
+
+def _empty_body(fn: Callable) -> bool:
+    """True for a function whose body is only `...` (or a docstring): an untouched exercise."""
+    import dis
+
+    code = getattr(fn, "__code__", None)
+    if code is None or getattr(fn, "__name__", "") == "<lambda>":
+        return False
+    ops = [i for i in dis.get_instructions(code) if i.opname not in ("RESUME", "NOP", "CACHE")]
+    loads_none = all(
+        i.argval is None or i.argval is Ellipsis for i in ops if i.opname in ("LOAD_CONST", "RETURN_CONST")
+    )
+    return loads_none and all(i.opname in ("LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP") for i in ops)
 
 
 def check_function(
@@ -132,7 +180,16 @@ def check_function(
         return Verdict(False, NOT_ANSWERED)
     if not callable(fn):
         return Verdict(False, f"{NOT_YET}: {what} should be a function, but your answer is a {type(fn).__name__}.")
-    equal = compare or (lambda a, b: same(a, b, rtol, atol))
+    given = compare or (lambda a, b: same(a, b, rtol, atol))
+
+    def equal(got: Any, expected: Any) -> bool:
+        try:
+            return bool(given(got, expected))
+        except Exception:  # a comparison that cannot handle this answer: it is not the right one
+            return False
+
+    if _empty_body(fn):
+        return Verdict(False, NOT_ANSWERED_FUNCTION)
     answers = []
     for args in cases:
         try:
@@ -156,7 +213,15 @@ def check_function(
             continue
     k = wrong[0]
     got = answers[k]
-    if isinstance(got, (float, np.ndarray)) and not np.all(np.isfinite(np.asarray(got, dtype=np.float64))):
+    mismatch = describe_mismatch(got, reference(*cases[k]))
+    if mismatch:
+        return Verdict(
+            False,
+            f"{NOT_YET}: {what}. Your function returned {mismatch} "
+            f"(on inputs {', '.join(shorten(a, 40) for a in cases[k])}).",
+        )
+    values = _as_array(got)
+    if values is not None and not np.all(np.isfinite(values)):
         detail = "returned inf or nan"
     else:
         detail = f"returned {shorten(got)}"

@@ -58,7 +58,7 @@ def check_sign_test(fn: Any) -> Verdict:
     (wins ~ Binomial(n, 1/2) when neither condition is better)."""
     from scipy import stats
 
-    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (12, 20)]
+    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (12, 20), (5, 10), (3, 6)]  # edges: n/2, 0, n
     reference = lambda w, n: float(stats.binomtest(w, n, 0.5).pvalue)  # noqa: E731
     one_sided = lambda w, n: float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))  # noqa: E731
     return check_function(
@@ -75,6 +75,11 @@ def check_sign_test(fn: Any) -> Verdict:
             Mistake(
                 lambda w, n: float(stats.binom.pmf(w, n, 0.5)),
                 "that is the probability of exactly this outcome; a p-value adds every outcome at least as extreme.",
+            ),
+            Mistake(
+                lambda w, n: 2 * one_sided(w, n),
+                "right for lopsided outcomes, but a p-value is a probability: when wins = n/2 the two tails "
+                "overlap and doubling exceeds 1, so cap it at 1.",
             ),
         ],
     )
@@ -105,7 +110,8 @@ def check_permutation_test(fn: Any) -> Verdict:
             Mistake(lambda d: _permutation_p(d, two_sided=False), "that is one-sided: compare |mean|, not the mean."),
             Mistake(
                 lambda d: _permutation_p(d, strict=True),
-                "count the patterns with |mean| ≥ observed, the observed pattern itself included.",
+                "count the patterns with |mean| ≥ observed, the observed pattern itself included; compare with a "
+                "small tolerance (≥ observed − 1e-12), since a recomputed mean can differ in its last bit.",
             ),
         ],
     )

@@ -91,8 +91,10 @@ def check_l2_logistic_grads(fn: Any) -> Verdict:
         what="the regularised gradients (∂L/∂θ, ∂L/∂b)",
         mistakes=[
             Mistake(variant(0.0), "these are the gradients without the penalty: add ∂/∂θ of (μ/2)‖θ‖²."),
-            Mistake(variant(0.5), "∂/∂θ of (μ/2)‖θ‖² is μθ: the 2 of the power rule cancels the 1/2."),
-            Mistake(variant(2.0), "∂/∂θ of (μ/2)‖θ‖² is μθ, not 2μθ."),
+            Mistake(
+                variant(0.5), "your penalty term is half what it should be: what does the power rule do to the 1/2?"
+            ),
+            Mistake(variant(2.0), "your penalty term is twice what it should be: the penalty has a 1/2 in front."),
             Mistake(variant(1.0, 1.0), "the penalty is on θ only: ∂L/∂b does not change."),
         ],
     )

@@ -23,9 +23,16 @@ def check_forget_gate_bias(fn: Any) -> Verdict:
         block(1),
         what="the forget-gate biases",
         mistakes=[
-            Mistake(block(0), "that is the input gate's block. Keras stacks the gates as i, f, c, o."),
-            Mistake(block(2), "that is the cell candidate's block. Keras stacks the gates as i, f, c, o."),
-            Mistake(block(3), "that is the output gate's block. Keras stacks the gates as i, f, c, o."),
+            Mistake(
+                block(0), "that is the input gate's block. Keras stacks the blocks as i, f, g (the cell candidate), o."
+            ),
+            Mistake(
+                block(2),
+                "that is the cell candidate's block. Keras stacks the blocks as i, f, g (the cell candidate), o.",
+            ),
+            Mistake(
+                block(3), "that is the output gate's block. Keras stacks the blocks as i, f, g (the cell candidate), o."
+            ),
             Mistake(lambda bias, u: bias[1::4], "the gates are stacked in blocks of `units`, not interleaved."),
         ],
     )
@@ -59,7 +66,7 @@ def check_lstm_step(fn: Any) -> Verdict:
     reference = lambda *args: lstm_step(*args)[:2]  # noqa: E731
 
     def compare(got, ref):
-        return isinstance(got, tuple) and len(got) >= 2 and same(got[0], ref[0]) and same(got[1], ref[1])
+        return isinstance(got, (tuple, list)) and len(got) == 2 and same(got[0], ref[0]) and same(got[1], ref[1])
 
     return check_function(
         fn,
@@ -68,9 +75,13 @@ def check_lstm_step(fn: Any) -> Verdict:
         what="the LSTM step",
         compare=compare,
         mistakes=[
-            Mistake(_lstm_variant(order="figo"), "input and forget gates are swapped: Keras's order is i, f, c, o."),
             Mistake(
-                _lstm_variant(order="ifog"), "cell candidate and output gate are swapped: the order is i, f, c, o."
+                _lstm_variant(order="figo"),
+                "input and forget gates are swapped: Keras's order is i, f, g (candidate), o.",
+            ),
+            Mistake(
+                _lstm_variant(order="ifog"),
+                "cell candidate and output gate are swapped: the order is i, f, g (candidate), o.",
             ),
             Mistake(_lstm_variant(candidate=sigmoid), "the cell candidate g uses tanh (values in −1…1), not σ."),
             Mistake(_lstm_variant(squash_c=False), "h_t = o ⊙ tanh(c_t): the memory is squashed before it is exposed."),

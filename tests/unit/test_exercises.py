@@ -351,3 +351,73 @@ def test_same_compares_nested_answers():
 def test_is_valid_tagging():
     assert is_valid_tagging("bes") and is_valid_tagging("bmme")
     assert not is_valid_tagging("bb") and not is_valid_tagging("mes") and not is_valid_tagging("sb")
+
+
+WEIRD_VALUES = [{"a": 1}, "0.5", (x for x in range(2)), None, [[1.0], [2.0, 3.0]], object(), [0.1, 0.2, 0.3]]
+WEIRD_FUNCTIONS = [
+    lambda *a: {"a": 1},
+    lambda *a: (x for x in range(3)),
+    lambda *a: "text",
+    lambda *a: (1.0,),
+    lambda *a: [[1.0, 2.0], [3.0]],
+    lambda *a: np.array([np.nan]),
+    lambda *a: object(),
+    lambda *a: np.zeros((2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_any_answer_gets_a_verdict_never_a_traceback(name):
+    """Adversarial answers: wrong types, ragged lists, generators, objects, NaN, wrong shapes."""
+    check, right, _ = CASES[name]
+    for answer in WEIRD_FUNCTIONS if callable(right) else WEIRD_VALUES:
+        verdict = check(answer)
+        assert isinstance(verdict, Verdict) and not verdict.correct, (name, verdict)
+        assert verdict.message.startswith(("✗", "…")), verdict.message
+
+
+def test_a_mismatch_of_kind_is_named():
+    assert "shape (2, 1), where shape (2,)" in ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None]).message
+    assert "dict" in ex.check_mse_grad(lambda y, y_hat: {"g": 1}).message
+    assert "3 values" in ex.check_lstm_step(lambda *a: (*lstm_step(*a), 0)).message
+
+
+def test_equivalent_containers_and_float32_are_accepted():
+    assert ex.check_lstm_step(lambda *a: list(lstm_step(*a))).correct  # [h, c] as well as (h, c)
+    assert ex.check_l2_logistic_grads(lambda *a: list(CASES["l2_grads"][1](*a))).correct
+    assert ex.check_mse_grad(lambda y, y_hat: list(2 * (y_hat - y) / len(y))).correct
+    assert ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y)).astype(np.float32)).correct
+
+
+def test_an_untouched_function_is_not_answered_yet():
+    def my_answer(x):
+        """What the student edition leaves: a docstring and `...`."""
+        ...
+
+    def forgot_return(y, y_hat):
+        g = 2 * (y_hat - y) / len(y)  # noqa: F841
+
+    assert ex.check_mse_grad(my_answer).message.startswith("… Not answered yet")
+    assert "None" in ex.check_mse_grad(forgot_return).message
+
+
+def test_sign_test_edges_catch_an_uncapped_p_value():
+    from scipy import stats
+
+    def uncapped(w, n):
+        return 2 * float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))
+
+    verdict = ex.check_sign_test(uncapped)
+    assert not verdict.correct and "cap it at 1" in verdict.message
+
+
+def test_hints_do_not_state_the_answer():
+    """02.3: the hint for a halved or doubled penalty must not give the derivative away."""
+    for factor in (0.5, 2.0):
+
+        def grads(X, y, th, b, mu, factor=factor):
+            d_theta, d_b = CASES["l2_grads"][1](X, y, th, b, 0.0)
+            return d_theta + factor * mu * th, d_b
+
+        message = ex.check_l2_logistic_grads(grads).message
+        assert "Hint:" in message and "μθ" not in message, message
