@@ -377,7 +377,8 @@ def test_any_answer_gets_a_verdict_never_a_traceback(name):
 
 
 def test_a_mismatch_of_kind_is_named():
-    assert "shape (2, 1), where shape (2,)" in ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None]).message
+    column = ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None])
+    assert "shape (2, 1), where shape (2,)" in column.message
     assert "dict" in ex.check_mse_grad(lambda y, y_hat: {"g": 1}).message
     assert "3 values" in ex.check_lstm_step(lambda *a: (*lstm_step(*a), 0)).message
 
