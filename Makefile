@@ -1,6 +1,7 @@
 # The course's commands. Each one sets up .venv first (once; again only when the pins change).
 #   make lab        open JupyterLab on notebooks/
 #   make run        execute every notebook headless (papermill) into build/, print a table
+#   make setup      only the set-up: .venv with the pinned packages (each command does it when needed)
 #   make test       the whole test suite (what CI runs): set-up, then unit, notebooks, classroom
 #   make test-unit  the unit tests only (under a minute)
 #   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
@@ -12,8 +13,10 @@
 #   make bench      time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
-#   make results-full  Part III at full size (about 30 min on 2 cores): results/full_size.json
+#   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
 
+SHELL  := /bin/bash
+.SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,14 +28,16 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
         bench bench-classroom sweep-demo results-full
 
 help:
-	@sed -n '2,16p' Makefile | sed 's/^# *//'
+	@sed -n '2,17p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "error: $(PYTHON) is not Python 3.11 (TensorFlow 2.21 and the pins need it); set PYTHON=..."; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@echo "installing the pinned packages into $(VENV): about a minute with pip's cache warm, longer on a cold download"
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt \
+	  | { grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed)' || true; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@# JupyterLab defaults for the course: Markdown files (the glossary) open rendered; no news feed
 	mkdir -p $(VENV)/share/jupyter/lab/settings
