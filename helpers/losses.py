@@ -69,3 +69,75 @@ def binary_cross_entropy_from_logits(y: ArrayLike, z: ArrayLike) -> float:
     """
     y, z = np.asarray(y, dtype=np.float64), np.asarray(z, dtype=np.float64)
     return float(np.mean(softplus(z) - y * z))
+
+
+# --- more than two classes (notebook 01, section 8) -------------------------------------------
+# Conventions: `Z` is an (n, K) array of logits, one row per sample; `labels` are class indices
+# 0..K−1 ("sparse" labels); `Y` is the same information as one-hot rows.
+
+
+def logsumexp(Z: ArrayLike) -> np.ndarray:
+    """log Σ_k e^{z_k} along the last axis, computed as m + log Σ_k e^{z_k − m} with m = max_k z_k.
+
+    Every exponent z_k − m is ≤ 0, so nothing overflows, and the largest term is e^0 = 1, so the
+    sum is at least 1 and its log never underflows to −inf.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    m = np.max(Z, axis=-1, keepdims=True)
+    return (m + np.log(np.sum(np.exp(Z - m), axis=-1, keepdims=True)))[..., 0]
+
+
+def log_softmax(Z: ArrayLike) -> np.ndarray:
+    """log softmax(z)_k = z_k − log Σ_j e^{z_j}, row by row, without forming e^{z}."""
+    Z = np.asarray(Z, dtype=np.float64)
+    return Z - logsumexp(Z)[..., None]
+
+
+def softmax(Z: ArrayLike) -> np.ndarray:
+    """softmax(z)_k = e^{z_k} / Σ_j e^{z_j} along the last axis: positive, each row sums to 1.
+
+    Adding the same constant to every logit of a row changes nothing, so it is computed as
+    exp(log_softmax(z)), which never overflows.
+    """
+    return np.exp(log_softmax(Z))
+
+
+def one_hot(labels: ArrayLike, num_classes: int) -> np.ndarray:
+    """The (n, K) matrix Y with Y[i, labels[i]] = 1 and 0 elsewhere."""
+    labels = np.asarray(labels, dtype=np.int64)
+    return np.eye(num_classes)[labels]
+
+
+def categorical_cross_entropy(Y: ArrayLike, P: ArrayLike, eps: float = EPSILON) -> float:
+    """Categorical cross-entropy of probability rows P against one-hot (or soft) rows Y:
+    CCE = −1/n Σ_i Σ_k Y_ik log P_ik.
+
+    The negative log-likelihood of a categorical label; with one-hot Y only the true class's term
+    survives, −log P_{i, true}. As Keras does, each row of P is first divided by its sum and then
+    clipped to [ε, 1 − ε].
+    """
+    Y = np.asarray(Y, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    P = np.clip(P / np.sum(P, axis=-1, keepdims=True), eps, 1.0 - eps)
+    return float(-np.mean(np.sum(Y * np.log(P), axis=-1)))
+
+
+def sparse_categorical_cross_entropy_from_logits(labels: ArrayLike, Z: ArrayLike) -> float:
+    """Categorical cross-entropy of ŷ = softmax(z) for integer labels t_i, from the logits:
+    CCE = 1/n Σ_i [log Σ_k e^{z_ik} − z_{i, t_i}]   (= −1/n Σ_i log softmax(z_i)_{t_i}).
+
+    Exact and finite for every finite logit (log-sum-exp); what
+    `keras.losses.sparse_categorical_crossentropy(labels, Z, from_logits=True)` computes.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    return float(np.mean(logsumexp(Z) - Z[np.arange(len(labels)), labels]))
+
+
+def softmax_cross_entropy_grad(labels: ArrayLike, Z: ArrayLike) -> np.ndarray:
+    """∂CCE/∂z_ik = (softmax(z_i)_k − Y_ik) / n: the predicted probabilities minus the one-hot label.
+
+    From ∂/∂z_k [log Σ_j e^{z_j} − z_t] = softmax(z)_k − [k = t], and the 1/n of the mean.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    return (softmax(Z) - one_hot(labels, Z.shape[-1])) / Z.shape[0]

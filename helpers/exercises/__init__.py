@@ -16,9 +16,20 @@ right answer and naming each mistake.
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
-from helpers.exercises.gradient_descent import check_first_order_decrease, check_l2_logistic_grads, check_mse_grad
+from helpers.exercises.gradient_descent import (
+    check_adam_update,
+    check_first_order_decrease,
+    check_l2_logistic_grads,
+    check_mse_grad,
+)
 from helpers.exercises.keras_lstm import check_classifier_param_count, check_lstm_param_count, check_pad_sequences
-from helpers.exercises.loss_functions import check_bce_from_logits, check_bce_value, check_mae, check_mse_value
+from helpers.exercises.loss_functions import (
+    check_bce_from_logits,
+    check_bce_value,
+    check_mae,
+    check_mse_value,
+    check_softmax_ce_grad,
+)
 from helpers.exercises.passes import check_forget_gate_bias, check_lstm_step, check_rnn_grad_h0
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -28,6 +39,8 @@ __all__ = [
     "check_bce_value",
     "check_mae",
     "check_mse_value",
+    "check_softmax_ce_grad",
+    "check_adam_update",
     "check_first_order_decrease",
     "check_l2_logistic_grads",
     "check_mse_grad",

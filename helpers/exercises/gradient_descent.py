@@ -11,6 +11,7 @@ from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, 
 from helpers.gradients import mse_grad
 from helpers.logistic import logistic_loss_and_grads
 from helpers.losses import mse
+from helpers.optimizers import AdamState, adam_update
 
 
 def check_mse_grad(fn: Any) -> Verdict:
@@ -96,5 +97,49 @@ def check_l2_logistic_grads(fn: Any) -> Verdict:
             ),
             Mistake(variant(2.0), "your penalty term is twice what it should be: the penalty has a 1/2 in front."),
             Mistake(variant(1.0, 1.0), "the penalty is on θ only: ∂L/∂b does not change."),
+        ],
+    )
+
+
+def check_adam_update(fn: Any) -> Verdict:
+    """Exercise 02.4: one Adam step, `(w, g, m, v, t, lr, beta_1, beta_2, epsilon) → (w, m, v)`."""
+    rng = input_rng()
+    cases = []
+    for t in (1, 2, 10):
+        w, g = rng.normal(size=3), rng.normal(size=3) * np.array([1e-2, 1.0, 1e2])
+        m, v = (np.zeros(3), np.zeros(3)) if t == 1 else (rng.normal(size=3) * 0.1, rng.random(3) * 0.1)
+        cases.append((w, g, m, v, t, 0.01, 0.9, 0.999, 1e-7))
+
+    def reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+        new_w, state = adam_update(w, g, AdamState(m, v, t - 1), lr, beta_1, beta_2, epsilon)
+        return new_w, state.m, state.v
+
+    def uncorrected(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+        m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g**2
+        return w - lr * m / (np.sqrt(v) + epsilon), m, v
+
+    def plain_g(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+        m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * np.abs(g)
+        return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
+
+    def swapped(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+        m, v = beta_1 * g + (1 - beta_1) * m, beta_2 * g**2 + (1 - beta_2) * v
+        return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="Adam's update (w, m, v)",
+        rtol=1e-5,  # the two places of ε differ by about 1e-6 of a step
+        atol=1e-9,
+        mistakes=[
+            Mistake(uncorrected, "m and v start at 0, so early on they are too small: divide by 1 − βᵗ."),
+            Mistake(plain_g, "v is a running mean of the squared gradient."),
+            Mistake(swapped, "each running mean keeps β of its old value and mixes in 1 − β of the new one."),
+            Mistake(
+                lambda w, *rest: (lambda r: (w + (w - r[0]), r[1], r[2]))(reference(w, *rest)),
+                "the step goes against the gradient: subtract it.",
+            ),
         ],
     )

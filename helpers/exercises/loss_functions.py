@@ -8,7 +8,15 @@ from typing import Any
 import numpy as np
 
 from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
-from helpers.losses import binary_cross_entropy, binary_cross_entropy_from_logits, mse, one_sided_cross_entropy
+from helpers.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_from_logits,
+    mse,
+    one_hot,
+    one_sided_cross_entropy,
+    softmax,
+    softmax_cross_entropy_grad,
+)
 
 
 def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
@@ -107,5 +115,41 @@ def check_mae(fn: Any) -> Verdict:
             Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "positive and negative errors cancel: take |y − ŷ|."),
             Mistake(mse, "that is the MSE, the loss for Gaussian noise. Laplace noise has |y − ŷ| in the exponent."),
             Mistake(lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), "that is the sum; take the mean."),
+        ],
+    )
+
+
+def check_softmax_ce_grad(fn: Any) -> Verdict:
+    """Exercise 01.4: ∂CCE/∂Z = (softmax(Z) − one-hot(labels)) / n for integer labels and (n, K) logits."""
+    rng = input_rng()
+    cases = [(rng.integers(0, k, n), rng.normal(0, 3, (n, k))) for n, k in ((5, 4), (3, 2), (8, 6))]
+    cases.append((np.array([0, 2]), np.array([[1000.0, 0.0, -1000.0], [5.0, 1001.0, 1000.0]])))
+
+    def naive(labels, Z):  # e^{1000} = inf: nan in the huge rows
+        with np.errstate(all="ignore"):
+            E = np.exp(Z)
+            return (E / E.sum(axis=1, keepdims=True) - one_hot(labels, Z.shape[1])) / len(labels)
+
+    def columns(labels, Z):
+        with np.errstate(all="ignore"):
+            E = np.exp(Z - Z.max(axis=0))
+            return (E / E.sum(axis=0) - one_hot(labels, Z.shape[1])) / len(labels)
+
+    return check_function(
+        fn,
+        cases,
+        softmax_cross_entropy_grad,
+        what="the gradient of the mean softmax cross-entropy",
+        rtol=1e-7,
+        atol=1e-12,
+        mistakes=[
+            Mistake(lambda t, Z: softmax_cross_entropy_grad(t, Z) * len(t), "the loss is a mean over n samples."),
+            Mistake(lambda t, Z: -softmax_cross_entropy_grad(t, Z), "check the sign: the loss falls as z_t grows."),
+            Mistake(lambda t, Z: softmax(Z) / len(t), "differentiate the −z_t term of the loss too."),
+            Mistake(
+                naive,
+                "right for moderate logits, but e^z overflows for z = 1000; subtract each row's maximum first.",
+            ),
+            Mistake(columns, "softmax normalises each sample's row (axis=1), not each class's column."),
         ],
     )

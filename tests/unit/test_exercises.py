@@ -26,6 +26,28 @@ def naive_bce_from_logits(y, z):
         return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
 
 
+def naive_softmax(Z):
+    with np.errstate(all="ignore"):
+        return np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+
+
+def naive_softmax_ce_grad(t, Z):
+    return (naive_softmax(Z) - np.eye(Z.shape[1])[t]) / len(t)
+
+
+def softmax_ce_grad(t, Z):
+    """Written independently of helpers.losses: scipy's softmax, then minus the one-hot rows."""
+    from scipy.special import softmax
+
+    return (softmax(Z, axis=1) - np.eye(Z.shape[1])[t]) / len(t)
+
+
+def adam_paper(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    """Kingma & Ba's Algorithm 1, ε after the bias correction (Keras puts it before)."""
+    m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g * g
+    return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
+
+
 def softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -156,6 +178,15 @@ CASES = {
         lambda y, y_hat: float(np.mean(np.abs(y - y_hat))),
         [(lambda y, y_hat: float(np.mean((y - y_hat) ** 2)), "Gaussian")],
     ),
+    "softmax_ce_grad": (
+        ex.check_softmax_ce_grad,
+        softmax_ce_grad,
+        [
+            (lambda t, Z: softmax_ce_grad(t, Z) * len(t), "mean"),
+            (lambda t, Z: naive_softmax(Z) - np.eye(Z.shape[1])[t], None),
+            (naive_softmax_ce_grad, "overflow"),
+        ],
+    ),
     "mse_grad": (
         ex.check_mse_grad,
         lambda y, y_hat: 2 * (y_hat - y) / len(y),
@@ -180,6 +211,14 @@ CASES = {
                 ),
                 "penalty",
             )
+        ],
+    ),
+    "adam_update": (
+        ex.check_adam_update,
+        adam_paper,
+        [
+            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "1 − βᵗ"),
+            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, -g, m, v, t, lr, b1, b2, eps), None),
         ],
     ),
     "lstm_count": (
