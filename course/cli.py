@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     slides.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
-    full.add_argument("notebooks", nargs="*", help="notebooks (default: 05 06 07)")
+    full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("which", choices=["runner", "classroom"])
     return parser

@@ -1,6 +1,6 @@
 """Make results/full_size.json: Part III's notebooks run with their `full` profile.
 
-    course results-full [NOTEBOOK ...]      (make results-full; default 05 06 07)
+    course results-full [NOTEBOOK ...]      (make results-full; default 06 07 08)
 
 Each notebook is executed with papermill (executed copies in build/full/), and its recorded
 results are saved with the command, the parameters, library versions, hardware and wall times.
@@ -23,7 +23,7 @@ from course.runner import execute, resolve_parameters
 from helpers.paths import notebook_path
 from helpers.results import FULL_RESULTS, load_full_results
 
-DEFAULT = ["05", "06", "07"]
+DEFAULT = ["06", "07", "08"]
 
 
 def hardware() -> str:

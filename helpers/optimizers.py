@@ -125,3 +125,22 @@ def train_logistic(
     path_arr = np.array(path)
     losses = np.array([logistic_loss_and_grads(X, y, p[:1], p[1])[0] for p in path_arr])
     return History(path_arr[:, :1], path_arr[:, 1], losses)
+
+
+# --- clipping (notebook 04, section 6) ---------------------------------------------------------
+
+
+def clip_by_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
+    """g · min(1, c/‖g‖): the same direction, at most c long. What `keras.optimizers.X(clipnorm=c)`
+    does to the gradient of *each* variable separately."""
+    norm = float(np.sqrt(np.sum(np.square(g))))
+    return g * min(1.0, max_norm / norm) if norm > 0 else g
+
+
+def clip_by_global_norm(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    """Scale every gradient by the same min(1, c/‖(g₁, …, g_k)‖), with the norm taken over all of
+    them together: the update keeps its direction in the space of all parameters. What
+    `keras.optimizers.X(global_clipnorm=c)` does."""
+    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
+    scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return [g * scale for g in grads]

@@ -3,7 +3,7 @@
 Default parameters are teaching-sized; the numbers the text of Part III relies on at full size
 come from one papermill run of the same notebooks with their `full` profile. That run's recorded
 results, the command, parameters, library versions, hardware and wall time are saved together, and
-each notebook shows them next to its own small-run numbers. Taught in notebooks 05-07.
+each notebook shows them next to its own small-run numbers. Taught in notebooks 06-08.
 """
 
 from __future__ import annotations

@@ -150,3 +150,146 @@ def lstm_forward(
         h, c = keep * h_new + (1 - keep) * h, keep * c_new + (1 - keep) * c
         H[:, k] = h
     return H, h, c
+
+
+@dataclass
+class LSTMGrads:
+    """Gradients of the LSTM classifier's loss: LSTM weights (Keras layout), head, and inputs."""
+
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    bias: np.ndarray
+    w: np.ndarray
+    c: float
+    X: np.ndarray
+
+
+def lstm_classifier_loss_and_grads(
+    X: np.ndarray,
+    y: np.ndarray,
+    kernel: np.ndarray,
+    recurrent_kernel: np.ndarray,
+    bias: np.ndarray,
+    w: np.ndarray,
+    c: float,
+    mask: np.ndarray | None = None,
+) -> tuple[float, LSTMGrads]:
+    """Loss and backpropagation through time for LSTM → last state → sigmoid head → BCE.
+
+    Forward: `lstm_step` at every t (masked steps carry h and c over), z = h_T·w + c, L = mean BCE.
+    Reverse: carry two gradients back in time, δh = ∂L/∂h_t and δc = ∂L/∂c_t; δh_T = ∂L/∂z wᵀ, δc_T = 0.
+    At step t (with m_t the mask):
+        ∂o = m δh ⊙ tanh(c_t)                          from h_t = o ⊙ tanh(c_t)
+        ∂c = m δc + m δh ⊙ o ⊙ (1 − tanh²(c_t))        c_t reaches the loss two ways
+        ∂f = ∂c ⊙ c_{t−1},  ∂i = ∂c ⊙ g,  ∂g = ∂c ⊙ i   from c_t = f ⊙ c_{t−1} + i ⊙ g
+        ∂a = [∂i ⊙ i(1−i), ∂f ⊙ f(1−f), ∂g ⊙ (1−g²), ∂o ⊙ o(1−o)]   through σ and tanh
+        ∂K += x_tᵀ ∂a,  ∂R += h_{t−1}ᵀ ∂a,  ∂b += Σ ∂a,  ∂L/∂x_t = ∂a Kᵀ
+        δh ← ∂a Rᵀ + (1 − m) δh,   δc ← ∂c ⊙ f + (1 − m) δc
+    The cell's own road back, δc ← ∂c ⊙ f, has no squashing derivative on it: with f ≈ 1 the
+    gradient passes through unchanged.
+    """
+    N, T, _ = X.shape
+    u = recurrent_kernel.shape[0]
+    m = _mask(mask, X)
+    h, cell = np.zeros((N, u)), np.zeros((N, u))
+    tape = []  # what the reverse pass needs from every step
+    for t in range(T):
+        h_new, c_new, gates = lstm_step(X[:, t], h, cell, kernel, recurrent_kernel, bias)
+        tape.append((h, cell, c_new, gates))
+        keep = m[:, t, None]
+        h, cell = keep * h_new + (1 - keep) * h, keep * c_new + (1 - keep) * cell
+    z = h @ w + c
+    loss = binary_cross_entropy_from_logits(y, z)
+    dz = (sigmoid(z) - y) / N
+    grads = LSTMGrads(
+        np.zeros_like(kernel),
+        np.zeros_like(recurrent_kernel),
+        np.zeros_like(bias),
+        h.T @ dz,
+        float(dz.sum()),
+        np.zeros_like(X),
+    )
+    d_h, d_c = dz[:, None] * w[None, :], np.zeros((N, u))
+    for t in reversed(range(T)):
+        h_prev, c_prev, c_new, g8 = tape[t]
+        keep = m[:, t, None]
+        tanh_c = np.tanh(c_new)
+        d_o = keep * d_h * tanh_c
+        d_cell = keep * d_c + keep * d_h * g8["o"] * (1 - tanh_c**2)
+        d_f, d_i, d_g = d_cell * c_prev, d_cell * g8["g"], d_cell * g8["i"]
+        d_a = np.concatenate(
+            [
+                d_i * g8["i"] * (1 - g8["i"]),
+                d_f * g8["f"] * (1 - g8["f"]),
+                d_g * (1 - g8["g"] ** 2),
+                d_o * g8["o"] * (1 - g8["o"]),
+            ],
+            axis=-1,
+        )
+        grads.kernel += X[:, t].T @ d_a
+        grads.recurrent_kernel += h_prev.T @ d_a
+        grads.bias += d_a.sum(axis=0)
+        grads.X[:, t] = d_a @ kernel.T
+        d_h = d_a @ recurrent_kernel.T + (1 - keep) * d_h
+        d_c = d_cell * g8["f"] + (1 - keep) * d_c
+    return loss, grads
+
+
+@dataclass
+class SGDRun:
+    """A simple RNN trained by `train_rnn_sgd`: the gradient norm and the loss at every update
+    (before clipping), and the accuracy on held-out sequences at the end."""
+
+    grad_norms: np.ndarray
+    losses: np.ndarray
+    accuracy: float
+
+
+def train_rnn_sgd(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    units: int,
+    lr: float,
+    num_epochs: int,
+    clip_norm: float | None,
+    recurrent_scale: float,
+    seed: int,
+    batch_size: int = 32,
+) -> SGDRun:
+    """Mini-batch SGD on RNN → sigmoid head → BCE with our BPTT (`rnn_classifier_loss_and_grads`),
+    optionally clipping the global gradient norm to `clip_norm` (notebook 04, section 6).
+
+    The recurrent weights start as `recurrent_scale` × a random orthogonal matrix, so every
+    singular value of U equals the scale: above 1, gradients can grow on their way back.
+    """
+    from helpers.optimizers import clip_by_global_norm
+
+    rng = np.random.default_rng(seed)
+    d = X.shape[-1]
+    q, _ = np.linalg.qr(rng.normal(size=(units, units)))
+    params = [
+        rng.normal(scale=0.3, size=(d, units)),
+        recurrent_scale * q,
+        np.zeros(units),
+        rng.normal(scale=0.3, size=units),
+    ]
+    c = 0.0
+    norms, losses = [], []
+    for _ in range(num_epochs):
+        order = rng.permutation(len(y))
+        for k in range(0, len(y), batch_size):
+            idx = order[k : k + batch_size]
+            loss, g = rnn_classifier_loss_and_grads(X[idx], y[idx], *params, c)
+            grads = [g.W, g.U, g.b, g.w, np.array(g.c)]
+            norms.append(float(np.sqrt(sum(np.sum(v**2) for v in grads))))
+            losses.append(loss)
+            if clip_norm is not None:
+                grads = clip_by_global_norm(grads, clip_norm)
+            params = [p - lr * gp for p, gp in zip(params, grads[:4])]
+            c -= lr * float(grads[4])
+    H, _ = rnn_forward(X_val, *params[:3])
+    accuracy = float(np.mean(((H[:, -1] @ params[3] + c) > 0) == (y_val > 0.5)))
+    return SGDRun(np.array(norms), np.array(losses), accuracy)

@@ -3,8 +3,8 @@ over one checking core.
 
     core               verdicts; `check_value` and `check_function`, which know the common mistakes
     loss_functions     01        gradient_descent  02        keras_lstm     03
-    passes             04        real_data         05        finetuning     06
-    bidirectional      07
+    passes             04        directions        05        real_data      06
+    finetuning         07        bidirectional     08
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
@@ -15,6 +15,7 @@ right answer and naming each mistake.
 
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict
+from helpers.exercises.directions import check_early_late_ratio, check_join_states
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
 from helpers.exercises.gradient_descent import (
     check_adam_update,
@@ -50,6 +51,8 @@ __all__ = [
     "check_forget_gate_bias",
     "check_lstm_step",
     "check_rnn_grad_h0",
+    "check_early_late_ratio",
+    "check_join_states",
     "check_duplicate_share",
     "check_macro_f1",
     "check_near_twins",

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 07 · bidirectional models."""
+"""Checkers for the exercises of notebook 08 · bidirectional models."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 06 · forward then reverse fine-tuning."""
+"""Checkers for the exercises of notebook 07 · forward then reverse fine-tuning."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 05 · real data."""
+"""Checkers for the exercises of notebook 06 · real data."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def test_params_lists_the_notebook_specification(tmp_path):
     assert result.returncode == 0, result.stderr
     for param in notebook_spec("04_forward_and_reverse_passes").values():
         assert param.name in result.stdout and param.doc in result.stdout
-    assert "full" in result.stdout and "num_seeds=10" in result.stdout
+    assert "full" in result.stdout and "num_clip_seeds=10" in result.stdout
 
 
 @pytest.mark.parametrize(

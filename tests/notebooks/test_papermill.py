@@ -25,13 +25,24 @@ OTHER_PARAMETERS = {
         "units": 8,
         "embedding_dim": 4,
         "num_train": 500,
+        "train_length": 11,
+        "num_epochs": 2,
+        "clip_norm": 2.0,
+        "clip_lr": 0.3,
+        "num_clip_seeds": 1,
+    },
+    "05_reading_directions": {
+        "seed": 1,
+        "units": 8,
+        "embedding_dim": 4,
+        "num_train": 500,
         "num_seeds": 2,
         "train_length": 11,
         "num_epochs": 2,
         "test_lengths": [7, 15],
     },
-    "05_real_data": {"seed": 2, "ngram_max": 1, "max_features": 5000, "num_examples": 2},
-    "06_forward_then_reverse_finetuning": {
+    "06_real_data": {"seed": 2, "ngram_max": 1, "max_features": 5000, "num_examples": 2},
+    "07_forward_then_reverse_finetuning": {
         "seed": 1,
         "num_seeds": 2,
         "portion_size": 200,
@@ -42,7 +53,7 @@ OTHER_PARAMETERS = {
         "epochs_per_stage": 1,
         "split_rules": ["length"],
     },
-    "07_bidirectional": {
+    "08_bidirectional": {
         "seed": 1,
         "num_seeds": 2,
         "learning_rate": 0.02,
@@ -64,40 +75,43 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [1, 1000000]"]),
         "02_gradient_descent_by_hand": ({"num_epochs": "abc"}, ["num_epochs = 'abc'", "int in [1, 100000]"]),
         "03_keras_lstm": ({"units": 12.5}, ["units = 12.5", "int in [1, 1024]"]),
-        "04_forward_and_reverse_passes": (
+        "04_forward_and_reverse_passes": ({"clip_norm": "big"}, ["clip_norm = 'big'", "float in (0, 1000]"]),
+        "05_reading_directions": (
             {"test_lengths": "long"},
             ["test_lengths = 'long'", "list[int] in [3, 1000]"],
         ),
-        "05_real_data": ({"ngram_max": 2.5}, ["ngram_max = 2.5", "int in [1, 5]"]),
-        "06_forward_then_reverse_finetuning": (
+        "06_real_data": ({"ngram_max": 2.5}, ["ngram_max = 2.5", "int in [1, 5]"]),
+        "07_forward_then_reverse_finetuning": (
             {"split_rules": "[1]"},
             ["split_rules = '[1]'", 'list[str] in {"random", "length"}'],
         ),
-        "07_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
+        "08_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
     },
     "out of range": {
         "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
         "02_gradient_descent_by_hand": ({"lr": -0.1}, ["lr = -0.1", "float in (0, 1000]"]),
         "03_keras_lstm": ({"num_seeds": 0}, ["num_seeds = 0", "int in [1, 50]"]),
-        "04_forward_and_reverse_passes": (
+        "04_forward_and_reverse_passes": ({"num_clip_seeds": 0}, ["num_clip_seeds = 0", "int in [1, 20]"]),
+        "05_reading_directions": (
             {"test_lengths": [11, 2]},
             ["test_lengths = [11, 2]", "list[int] in [3, 1000]"],
         ),
-        "05_real_data": ({"num_examples": 0}, ["num_examples = 0", "int in [1, 50]"]),
-        "06_forward_then_reverse_finetuning": (
+        "06_real_data": ({"num_examples": 0}, ["num_examples = 0", "int in [1, 50]"]),
+        "07_forward_then_reverse_finetuning": (
             {"split_rules": ["random", "domain"]},
             ["split_rules = ['random', 'domain']"],
         ),
-        "07_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
+        "08_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
     },
     "unknown name": {
         "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
         "02_gradient_descent_by_hand": ({"epochs": 5}, ["unknown parameter epochs = 5", "num_epochs"]),
         "03_keras_lstm": ({"unit": 64}, ["unknown parameter unit = 64", "did you mean units?"]),
-        "04_forward_and_reverse_passes": ({"lengths": [5]}, ["unknown parameter lengths = [5]", "test_lengths"]),
-        "05_real_data": ({"ngrams": 2}, ["unknown parameter ngrams = 2", "ngram_max"]),
-        "06_forward_then_reverse_finetuning": ({"epochs": 2}, ["unknown parameter epochs = 2"]),
-        "07_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
+        "04_forward_and_reverse_passes": ({"clip": 1.0}, ["unknown parameter clip = 1.0", "clip_norm"]),
+        "05_reading_directions": ({"lengths": [5]}, ["unknown parameter lengths = [5]", "test_lengths"]),
+        "06_real_data": ({"ngrams": 2}, ["unknown parameter ngrams = 2", "ngram_max"]),
+        "07_forward_then_reverse_finetuning": ({"epochs": 2}, ["unknown parameter epochs = 2"]),
+        "08_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
     },
 }
 

@@ -256,6 +256,16 @@ CASES = {
         [(lambda x, h, c, K, R, b: tuple(reversed(lstm_step(x, h, c, K, R, b))), None)],
     ),
     "grad_h0": (ex.check_rnn_grad_h0, grad_h0, [(lambda X, W, U, b, h0, v: grad_h0(X, W, U.T, b, h0, v), None)]),
+    "early_late": (
+        ex.check_early_late_ratio,
+        lambda s: float(np.mean(s[: max(1, len(s) // 10)]) / np.mean(s[len(s) - max(1, len(s) // 10) :])),
+        [(lambda s: float(np.mean(s[-max(1, len(s) // 10) :]) / np.mean(s[: max(1, len(s) // 10)])), "on top")],
+    ),
+    "join_states": (
+        ex.check_join_states,
+        lambda f, b: np.dstack([f, np.flip(b, axis=1)]),
+        [(lambda f, b: np.dstack([f, b]), "flip it in time")],
+    ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),
         3 / 7,

@@ -11,6 +11,8 @@ from helpers.optimizers import (
     AdamState,
     adam_init,
     adam_update,
+    clip_by_global_norm,
+    clip_by_norm,
     minibatch_indices,
     momentum_update,
     sgd_update,
@@ -123,3 +125,26 @@ def test_unknown_method_is_refused():
     X, y = make_two_class_data(10, 0)
     with pytest.raises(ValueError, match="method must be one of"):
         train_logistic(X, y, "rmsprop", 0.1, 1)
+
+
+def test_clipping_matches_keras(tf, keras):
+    """clipnorm clips each variable's gradient on its own; global_clipnorm all of them together."""
+    grads = [np.array([3.0, 4.0]), np.array([0.1, -0.2, 0.2]), np.array([12.0])]  # norms 5, 0.3, 12
+    for kind, ours in [
+        ("clipnorm", [clip_by_norm(g, 1.0) for g in grads]),
+        ("global_clipnorm", clip_by_global_norm(grads, 1.0)),
+    ]:
+        variables = [keras.Variable(np.zeros_like(g), dtype="float64") for g in grads]
+        keras.optimizers.SGD(1.0, **{kind: 1.0}).apply_gradients(
+            [(tf.constant(g), v) for g, v in zip(grads, variables)]
+        )
+        for mine, v in zip(ours, variables):
+            np.testing.assert_allclose(-v.numpy(), mine, rtol=1e-7)  # SGD with α = 1: w = −clipped g
+    assert np.isclose(np.linalg.norm(clip_by_norm(grads[0], 1.0)), 1.0)
+    assert np.array_equal(clip_by_norm(grads[1], 1.0), grads[1])  # short gradients are left alone
+
+
+def test_the_clipping_check_can_fail():
+    """Per-variable and global clipping really differ, so the comparison above tells them apart."""
+    grads = [np.array([3.0, 4.0]), np.array([12.0])]
+    assert not np.allclose(clip_by_global_norm(grads, 1.0)[0], clip_by_norm(grads[0], 1.0))

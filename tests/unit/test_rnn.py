@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from helpers.gradients import numerical_gradient, relative_error
-from helpers.rnn import lstm_forward, lstm_step, rnn_classifier_loss_and_grads, rnn_forward
+from helpers.rnn import (
+    lstm_classifier_loss_and_grads,
+    lstm_forward,
+    lstm_step,
+    rnn_classifier_loss_and_grads,
+    rnn_forward,
+)
 
 FLOAT32_TOL = dict(rtol=1e-5, atol=1e-6)  # Keras computes in float32
 N, T, D, U = 3, 6, 4, 5
@@ -123,3 +129,41 @@ def test_rnn_forward_from_a_given_initial_state_continues_the_sequence():
     H, _ = rnn_forward(X, W, U, b)
     H_rest, _ = rnn_forward(X[:, 1:], W, U, b, h0=H[:, 0])
     np.testing.assert_allclose(H_rest, H[:, 1:], rtol=0, atol=1e-14)
+
+
+def lstm_params(seed=4):
+    rng = np.random.default_rng(seed)
+    shapes = [(D, 4 * U), (U, 4 * U), (4 * U,), (U,)]
+    return [rng.normal(scale=0.5, size=s) for s in shapes] + [0.1]
+
+
+@pytest.mark.parametrize("mask", [None, MASK], ids=["full", "masked"])
+def test_lstm_bptt_matches_gradient_tape(tf, keras, mask):
+    """Our LSTM reverse pass against Keras's LSTM (float64, same weights) under tf.GradientTape."""
+    X, y = inputs(7)
+    K, R, bias, w, c = lstm_params()
+    loss, grads = lstm_classifier_loss_and_grads(X, y, K, R, bias, w, c, mask)
+    layer = keras.layers.LSTM(U, dtype="float64")
+    layer.build((None, T, D))
+    layer.set_weights([K, R, bias])
+    Xv, wv, cv = tf.Variable(X), tf.Variable(w), tf.Variable(c, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        h = layer(Xv, mask=None if mask is None else tf.constant(mask.astype(bool)))
+        z = tf.linalg.matvec(h, wv) + cv
+        loss_tf = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z))
+    g = tape.gradient(loss_tf, [*layer.trainable_weights, wv, cv, Xv])
+    np.testing.assert_allclose(loss, loss_tf.numpy(), rtol=1e-12)
+    for ours, theirs in zip([grads.kernel, grads.recurrent_kernel, grads.bias, grads.w, grads.c, grads.X], g):
+        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_lstm_bptt_check_can_fail():
+    """Finite differences agree with our gradient, and catch the classic slip of a wrong gate order
+    (the i and f blocks of the kernel's gradient swapped)."""
+    X, y = inputs(7)
+    K, R, bias, w, c = lstm_params()
+    _, grads = lstm_classifier_loss_and_grads(X, y, K, R, bias, w, c, MASK)
+    numeric = numerical_gradient(lambda k: lstm_classifier_loss_and_grads(X, y, k, R, bias, w, c, MASK)[0], K)
+    assert relative_error(grads.kernel, numeric) < 1e-6
+    swapped = np.concatenate([grads.kernel[:, U : 2 * U], grads.kernel[:, :U], grads.kernel[:, 2 * U :]], axis=1)
+    assert relative_error(swapped, numeric) > 0.1

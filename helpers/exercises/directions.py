@@ -1,0 +1,65 @@
+"""Checkers for the exercises of notebook 05 · reading one way, the other way, or both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+
+
+def check_early_late_ratio(fn: Any) -> Verdict:
+    """Exercise 05.1: mean of the first ⌊T/10⌋ (at least 1) values over the mean of the last as many."""
+    rng = input_rng()
+    cases = [(rng.random(n) + 0.1,) for n in (5, 10, 23, 81)]
+
+    def reference(s):
+        k = max(1, len(s) // 10)
+        return float(np.mean(s[:k]) / np.mean(s[-k:]))
+
+    def rounded_up(s):
+        k = max(1, int(np.ceil(len(s) / 10)))
+        return float(np.mean(s[:k]) / np.mean(s[-k:]))
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="the early/late ratio",
+        mistakes=[
+            Mistake(lambda s: 1 / reference(s), "the early positions go on top: first 10% over last 10%."),
+            Mistake(rounded_up, "round 10% of the length down (at least one position)."),
+            Mistake(lambda s: float(s[0] / s[-1]), "average over the first and last 10% of positions, not one each."),
+        ],
+    )
+
+
+def check_join_states(fn: Any) -> Verdict:
+    """Exercise 05.2: [forward_t ; backward_{T−1−t}] along the last axis, for every position t."""
+    rng = input_rng()
+    cases = [(rng.normal(size=(n, t, u)), rng.normal(size=(n, t, u))) for n, t, u in ((2, 5, 3), (1, 4, 2), (3, 7, 1))]
+
+    def reference(forward, backward):
+        return np.concatenate([forward, backward[:, ::-1]], axis=-1)
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="the joined states",
+        mistakes=[
+            Mistake(
+                lambda f, b: np.concatenate([f, b], axis=-1),
+                "the backward reader's first output belongs to the last position: flip it in time first.",
+            ),
+            Mistake(lambda f, b: np.concatenate([b[:, ::-1], f], axis=-1), "put the forward reader's part first."),
+            Mistake(
+                lambda f, b: np.concatenate([f, b[::-1]], axis=-1),
+                "flip the time axis (axis 1), not the batch of sequences.",
+            ),
+            Mistake(
+                lambda f, b: np.concatenate([f, b[:, ::-1]], axis=1), "join along the feature axis (the last one)."
+            ),
+        ],
+    )
