@@ -90,10 +90,13 @@ def matches(number: ProseNumber, candidates: set[Decimal]) -> bool:
     target = number.value
     for x in candidates:
         for scaled in (x, x * 100):
-            if scaled.quantize(quantum, rounding="ROUND_HALF_EVEN") == target or scaled == target:
-                return True
-            if scaled.quantize(quantum, rounding="ROUND_HALF_UP") == target:
-                return True
+            try:
+                if scaled.quantize(quantum, rounding="ROUND_HALF_EVEN") == target or scaled == target:
+                    return True
+                if scaled.quantize(quantum, rounding="ROUND_HALF_UP") == target:
+                    return True
+            except InvalidOperation:  # too many digits to round this way (e.g. 8.2e+307): not it
+                continue
     return False
 
 

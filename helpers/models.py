@@ -1,5 +1,5 @@
 """The Keras models of Part III: a review classifier and a character tagger, each reading
-left-to-right, right-to-left or both ways. Taught in notebooks 07-08 (and built by hand in 04).
+left-to-right, right-to-left or both ways. Taught in notebooks 04, 07 and 08 (and built by hand in 04).
 
 Reading right-to-left is done on the data: `reverse_valid` reverses the characters of every
 sequence (its padding stays at the end), and the same left-to-right model reads that. For the

@@ -238,11 +238,15 @@ def lstm_classifier_loss_and_grads(
 @dataclass
 class SGDRun:
     """A simple RNN trained by `train_rnn_sgd`: the gradient norm and the loss at every update
-    (before clipping), and the accuracy on held-out sequences at the end."""
+    (before clipping); at the end, the accuracy on held-out sequences, the largest singular value
+    of the recurrent weights U, and the share of hidden-state values on held-out sequences that
+    are saturated (|h| > 0.99, where tanh passes less than 2% of a gradient)."""
 
     grad_norms: np.ndarray
     losses: np.ndarray
     accuracy: float
+    recurrent_norm: float
+    saturated: float
 
 
 def train_rnn_sgd(
@@ -292,4 +296,10 @@ def train_rnn_sgd(
             c -= lr * float(grads[4])
     H, _ = rnn_forward(X_val, *params[:3])
     accuracy = float(np.mean(((H[:, -1] @ params[3] + c) > 0) == (y_val > 0.5)))
-    return SGDRun(np.array(norms), np.array(losses), accuracy)
+    return SGDRun(
+        np.array(norms),
+        np.array(losses),
+        accuracy,
+        float(np.linalg.norm(params[1], 2)),
+        float(np.mean(np.abs(H) > 0.99)),
+    )

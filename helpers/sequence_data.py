@@ -1,4 +1,4 @@
-"""Synthetic sequence tasks for opening up recurrent models. Taught in notebook 04."""
+"""Synthetic sequence tasks for opening up recurrent models. Taught in notebooks 04 and 05."""
 
 from __future__ import annotations
 

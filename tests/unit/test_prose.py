@@ -69,6 +69,14 @@ def test_percentages_rounding_and_declared_numbers(tmp_path):
     assert [p.number for p in unsourced_numbers(plain)] == ["0.928"]
 
 
+def test_huge_numbers_on_the_page_do_not_break_the_check(tmp_path):
+    """An output like e^709 = 8.218e+307 cannot be rounded to the prose's digits; it is skipped."""
+    path = notebook(
+        tmp_path, ["It overflows a little above 709, and 0.123 is unsourced."], ["e^709 = 8.218e+307, e^710 = inf"]
+    )
+    assert [p.number for p in unsourced_numbers(path)] == ["0.123"]
+
+
 def test_significant_digits():
     digits = {n.text: n.significant for n in prose_numbers("100, 0.025, 2000, 0.0821, 128, 13,884, 4.0")}
     assert digits == {"100": 1, "0.025": 2, "2000": 1, "0.0821": 3, "128": 3, "13,884": 5, "4.0": 2}

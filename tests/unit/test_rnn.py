@@ -167,3 +167,21 @@ def test_lstm_bptt_check_can_fail():
     assert relative_error(grads.kernel, numeric) < 1e-6
     swapped = np.concatenate([grads.kernel[:, U : 2 * U], grads.kernel[:, :U], grads.kernel[:, 2 * U :]], axis=1)
     assert relative_error(swapped, numeric) > 0.1
+
+
+def test_train_rnn_sgd_clipping_caps_every_step():
+    """With a tiny clipping threshold every update is at most lr·τ long, so the weights barely move
+    and the held-out accuracy stays at chance; without it, SGD changes the model."""
+    from helpers.rnn import train_rnn_sgd
+    from helpers.sequence_data import make_counting_task
+
+    X, y = make_counting_task(300, 9, 0)
+    Xv, yv = make_counting_task(200, 9, 1)
+    one_hot = np.eye(11)[X][:, :, 1:]
+    one_hot_v = np.eye(11)[Xv][:, :, 1:]
+    kw = dict(units=4, lr=0.5, num_epochs=1, recurrent_scale=1.0, seed=0)
+    free = train_rnn_sgd(one_hot, y, one_hot_v, yv, clip_norm=None, **kw)
+    capped = train_rnn_sgd(one_hot, y, one_hot_v, yv, clip_norm=1e-6, **kw)
+    assert free.grad_norms.shape == free.losses.shape == (10,)
+    assert abs(capped.recurrent_norm - 1.0) < 1e-4  # U = 1.0 · Q moved by at most 10 · 0.5e-6
+    assert abs(free.recurrent_norm - 1.0) > 1e-3
