@@ -31,7 +31,14 @@ from typing import Any
 import yaml
 
 from course import BUILD_DIR
-from course.runner import UsageError, execute, key_results, parse_cli_value, profiles, resolve_parameters
+from course.runner import (
+    UsageError,
+    execute_many,
+    key_results,
+    parse_cli_value,
+    profiles,
+    resolve_parameters,
+)
 from course.sweep import (
     SweepPlan,
     clean_partial,
@@ -86,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all)")
     add_values(run)
     run.add_argument("--out", type=Path, default=BUILD_DIR, help="folder for executed copies (default: build/)")
+    run.add_argument("--jobs", type=int, default=1, help="notebooks run at once, each in its own process (default: 1)")
 
     params = sub.add_parser("params", help="list a notebook's parameters and profiles")
     params.add_argument("notebook")
@@ -145,14 +153,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
     file_values = _file_values(args.file)
     cli_values = {name: parse_cli_value(value) for name, value in args.parameter}
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected at least 1")
+    jobs = min(args.jobs, os.cpu_count() or 1, len(paths))  # bounded by the cores
     plans = [(p, resolve_parameters(p, args.profile, file_values, cli_values)) for p in paths]
     out_dir = args.out.resolve()
-    results = []
-    for k, (path, parameters) in enumerate(plans, 1):
-        print(f"[{k}/{len(plans)}] {path.stem} ...", end=" ", flush=True)
-        result = execute(path, parameters, out_dir / path.name)
-        print(f"{result.status} {result.seconds:.1f} s" + (f"  {result.error}" if result.error else ""), flush=True)
-        results.append(result)
+    by_index: dict[int, Any] = {}
+    start = time.perf_counter()
+    if jobs > 1:
+        print(f"running {len(plans)} notebooks, {jobs} at a time", flush=True)
+    try:
+        for done, (k, result) in enumerate(
+            execute_many([(p, params, out_dir / p.name) for p, params in plans], jobs), 1
+        ):
+            by_index[k] = result
+            print(
+                f"[{done}/{len(plans)}] {result.notebook} ... {result.status} {result.seconds:.1f} s"
+                + (f"  {result.error}" if result.error else ""),
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        for path, _ in plans:
+            (out_dir / (path.name + ".part")).unlink(missing_ok=True)
+        print(f"\ninterrupted after {len(by_index)} of {len(plans)} notebooks; unfinished copies removed", flush=True)
+        return 130
+    results = [by_index[k] for k in sorted(by_index)]
     rows = [
         [
             r.notebook,
@@ -165,7 +190,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     print()
     print(format_table(["notebook", "parameters", "status", "seconds", "key results / error"], rows, floatfmt=".1f"))
-    print(f"\n{len(results)} notebooks in {sum(r.seconds for r in results):.1f} s; executed copies in {out_dir}")
+    print(
+        f"\n{len(results)} notebooks in {time.perf_counter() - start:.1f} s wall time "
+        f"({sum(r.seconds for r in results):.1f} s of notebook time); executed copies in {out_dir}"
+    )
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
@@ -237,6 +265,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         clean_partial(out_dir)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
+    if interrupted:
         print("\ninterrupted: finished runs are kept; run the same command again to do the rest", flush=True)
     rows = sweep_rows(plan)
     write_csv(rows, out_dir / "results.csv")
@@ -337,9 +366,14 @@ COMMANDS = {
 }
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run or a sweep exactly as Ctrl-C does
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = COMMANDS[args.command]
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return command(args)
     except (UsageError, ParameterError, FileNotFoundError) as err:

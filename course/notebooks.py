@@ -51,8 +51,14 @@ def refresh(path: Path, timeout: int = 600) -> None:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    from course.runner import ipc_kernel_manager
+
     NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        kernel_manager_class=ipc_kernel_manager(),
     ).execute()
     path.write_text(dumps(tidy(nb)), encoding="utf-8")
 

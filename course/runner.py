@@ -8,6 +8,7 @@ Parameters are validated against the notebook's own `parameters` cell before a k
 from __future__ import annotations
 
 import json
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -94,6 +95,39 @@ class RunResult:
     records: dict[str, Any] = field(default_factory=dict)
 
 
+def ipc_kernel_manager() -> type:
+    """A kernel manager whose kernels talk to us over IPC (Unix sockets) instead of TCP on
+    localhost. On one machine nothing then goes over the network, so ipykernel has no reason for
+    its "running over TCP without encryption" warning. (On a Dask cluster each kernel starts next
+    to the worker that runs it, so the same holds there.) Every kernel gets its own private
+    folder for its sockets, so kernels started at the same time cannot collide, and nothing is
+    written to the current directory; the folder is removed when the kernel's resources are."""
+    import shutil
+    import tempfile
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            self._socket_dir = tempfile.mkdtemp(prefix="course-kernel-")
+            return os.path.join(self._socket_dir, "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and getattr(self, "_socket_dir", None):
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
+
+    return IPCKernelManager
+
+
 def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool = False) -> RunResult:
     """Run one notebook with papermill into `output`; never raises for a failing notebook.
 
@@ -116,6 +150,7 @@ def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool
                 kernel_name="python3",
                 progress_bar=progress,
                 log_output=False,
+                kernel_manager_class=ipc_kernel_manager(),
             )
         status, error = "ok", ""
     except Exception as err:  # papermill.PapermillExecutionError, a dead kernel, ...
@@ -127,6 +162,60 @@ def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool
         part.replace(output)
     records = read_records(output) if output.exists() else {}
     return RunResult(path.stem, parameters, status, seconds, output, error, records)
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+
+
+def thread_limits(jobs: int) -> dict[str, str]:
+    """Environment for a kernel that shares the machine with `jobs - 1` others: the cores split
+    between them (at least one thread each), so that parallel runs do not fight over the cores."""
+    per_job = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    return {**{name: str(per_job) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def _limit_threads(environment: dict[str, str]) -> None:
+    os.environ.update(environment)  # the kernels a worker starts inherit its environment
+
+
+def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
+    """Yield (index, RunResult) as the runs of `plans` (notebook, parameters, output) finish,
+    `jobs` at a time in separate processes (in order, in this process, when jobs == 1).
+    Interrupted (Ctrl-C), queued runs are cancelled and unfinished `.part` files removed."""
+    if jobs <= 1:
+        for k, (path, parameters, output) in enumerate(plans):
+            yield k, execute(path, parameters, output)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_threads,
+        initargs=(thread_limits(jobs),),
+    )
+    try:
+        futures = {pool.submit(execute, *plan): k for k, plan in enumerate(plans)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:
+        stop_pool(pool)
+        for _, _, output in plans:
+            output.with_name(output.name + ".part").unlink(missing_ok=True)
+        raise
+    pool.shutdown()
+
+
+def stop_pool(pool) -> None:
+    """Stop a process pool at once: queued runs never start, running workers are terminated, and
+    their kernels follow (ipykernel exits when the process that started it dies)."""
+    workers = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=10)
 
 
 def key_results(records: dict[str, Any], limit: int = 4) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course.runner import RunResult, execute, read_records
+from course.runner import RunResult, execute, read_records, stop_pool
 
 
 def grid_combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -160,7 +160,7 @@ def iter_results(plan: SweepPlan, todo: Iterable[dict[str, Any]], jobs: int):
             for future in as_completed(futures):
                 yield future.result()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
             raise
 
 

@@ -15,7 +15,7 @@ right answer and naming each mistake.
 
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict
-from helpers.exercises.directions import check_early_late_ratio, check_join_states
+from helpers.exercises.directions import check_backward_last_state, check_early_late_ratio, check_join_states
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
 from helpers.exercises.gradient_descent import (
     check_adam_update,
@@ -51,6 +51,7 @@ __all__ = [
     "check_forget_gate_bias",
     "check_lstm_step",
     "check_rnn_grad_h0",
+    "check_backward_last_state",
     "check_early_late_ratio",
     "check_join_states",
     "check_duplicate_share",

@@ -63,3 +63,44 @@ def check_join_states(fn: Any) -> Verdict:
             ),
         ],
     )
+
+
+def check_backward_last_state(fn: Any) -> Verdict:
+    """Exercise 05.3: the last h of `lstm_step` applied at positions T−1, …, 0 from h = c = 0."""
+    from helpers.rnn import lstm_forward
+
+    rng = input_rng()
+    cases = []
+    for n, t, d, u in ((2, 5, 3, 4), (1, 3, 2, 2), (3, 7, 1, 3)):
+        cases.append(
+            (
+                rng.normal(size=(n, t, d)),
+                rng.normal(0, 0.5, (d, 4 * u)),
+                rng.normal(0, 0.5, (u, 4 * u)),
+                rng.normal(0, 0.1, 4 * u),
+            )
+        )
+
+    def reference(X, kernel, recurrent_kernel, bias):
+        return lstm_forward(X, kernel, recurrent_kernel, bias, go_backwards=True)[1]
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="the backward reader's last state",
+        mistakes=[
+            Mistake(
+                lambda X, K, R, b: lstm_forward(X, K, R, b)[1],
+                "that is the forward reader's last state: start at the last position.",
+            ),
+            Mistake(
+                lambda X, K, R, b: lstm_forward(X, K, R, b, go_backwards=True)[2],
+                "that is the cell state c; return the hidden state h.",
+            ),
+            Mistake(
+                lambda X, K, R, b: lstm_forward(X, K, R, b, go_backwards=True)[0][:, 0],
+                "that is the state after the first step read; return the one after the last.",
+            ),
+        ],
+    )

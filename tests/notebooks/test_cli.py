@@ -112,6 +112,7 @@ def test_run_from_another_directory(tmp_path):
     assert "num_random=20, num_points=30" in result.stdout and "mse_example=0.025" in result.stdout
     assert (tmp_path / "out" / "01_loss_functions.ipynb").exists()
     assert (REPO_ROOT / "notebooks" / "01_loss_functions.ipynb").read_text() == source
+    assert "TCP" not in result.stdout + result.stderr  # kernels talk over IPC: no eavesdropping warning
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -179,3 +180,85 @@ def test_sweep_resumes_after_ctrl_c_and_never_overwrites(tiny, tmp_path):
 def test_grid_helpers():
     assert grid_combinations({"a": [1, 2], "b": ["x"]}) == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
     assert run_id({"lr": 0.5, "name": "a b/c"}) == "lr=0.5_name=a-b-c"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren: workers and their kernels), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":  # a zombie has exited; only its parent's bookkeeping remains
+            out.add(pid)
+    return out
+
+
+def test_run_notebooks_in_parallel(tmp_path):
+    result = course("run", "01", "02", "--jobs", "2", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "running 2 notebooks, 2 at a time" in result.stdout
+    assert "[1/2]" in result.stdout and "[2/2]" in result.stdout
+    table = result.stdout[result.stdout.index("notebook ") :]
+    assert table.index("01_loss_functions") < table.index("02_gradient_descent_by_hand")  # the table keeps the order
+    assert "wall time" in result.stdout
+    assert "TCP" not in result.stdout + result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "01_loss_functions.ipynb",
+        "02_gradient_descent_by_hand.ipynb",
+    ]
+
+
+def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path):
+    """SIGTERM to the sweep alone (not its process group): exit 130, finished runs kept and listed,
+    no unfinished file, and no worker or kernel outlives it."""
+    out = tmp_path / "sweep"
+    args = [sys.executable, "-m", "course", "sweep", str(tiny), "--grid", "x=3,4,5,6,7,8", "-p", "nap", "4"]
+    proc = subprocess.Popen(
+        [*args, "--jobs", "2", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not list((out / "runs").glob("*.part")) and time.time() < deadline:
+        time.sleep(0.2)  # wait until kernels are running
+    time.sleep(1.0)
+    below = descendants(proc.pid)
+    assert below, "the sweep should have workers and kernels by now"
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted" in stdout and "Traceback" not in stderr
+    assert not list((out / "runs").glob("*.part"))
+    finished = sorted(p.name for p in (out / "runs").glob("*.ipynb"))
+    assert len(finished) < 6
+    assert len(read_csv(out / "results.csv")) == len(finished)
+    deadline = time.time() + 20
+    while alive(below) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive(below), f"processes left behind: {alive(below)}"
+
+
+def test_interrupted_is_said_only_when_something_was(tiny, tmp_path):
+    result = course("sweep", tiny, "--grid", "x=3", "--out", tmp_path / "s", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "interrupted" not in result.stdout

@@ -77,6 +77,13 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
     return sig(o) * np.tanh(c), c
 
 
+def backward_last_state(X, K, R, b):
+    h = c = np.zeros((X.shape[0], R.shape[0]))
+    for t in reversed(range(X.shape[1])):
+        h, c = lstm_step(X[:, t], h, c, K, R, b)
+    return h
+
+
 def grad_h0(X, W, U, b, h0, v):
     hs = [h0]
     for x in X:
@@ -265,6 +272,11 @@ CASES = {
         ex.check_join_states,
         lambda f, b: np.dstack([f, np.flip(b, axis=1)]),
         [(lambda f, b: np.dstack([f, b]), "flip it in time")],
+    ),
+    "backward_state": (
+        ex.check_backward_last_state,
+        lambda X, K, R, b: backward_last_state(X, K, R, b),
+        [(lambda X, K, R, b: backward_last_state(X[:, ::-1], K, R, b), "start at the last position")],
     ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),
