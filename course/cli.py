@@ -28,14 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from course import BUILD_DIR
+from course import BUILD_DIR, inputs
 from course.runner import (
     UsageError,
     execute_many,
     key_results,
-    parse_cli_value,
     profiles,
     resolve_parameters,
 )
@@ -51,20 +48,8 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, notebook_spec
+from helpers.params import ParameterError, SpecError, notebook_spec
 from helpers.paths import notebook_path, notebook_paths
-
-
-def _file_values(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"cannot read parameters file {path}: {err}") from None
-    if not isinstance(values, dict):
-        raise UsageError(f"parameters file {path} must map names to values")
-    return values
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--out", type=Path, help="sweep folder (default: build/sweeps/NOTEBOOK)")
     sweep.add_argument("--y", help="record to plot (default: the first numeric one)")
+    sweep.add_argument(
+        "--large", action="store_true", help=f"allow a grid of more than {inputs.MAX_GRID:,} combinations"
+    )
 
     tidy = sub.add_parser("tidy", help="regenerate slide metadata, navigation, glossary links; tidy metadata")
     tidy.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
@@ -151,13 +139,22 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
-    file_values = _file_values(args.file)
-    cli_values = {name: parse_cli_value(value) for name, value in args.parameter}
+    file_values, problems = inputs.file_values(args.file)
+    cli_values, more = inputs.cli_values(args.parameter)
+    problems += more + inputs.out_problems(args.out)
     if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: expected at least 1")
-    jobs = min(args.jobs, os.cpu_count() or 1, len(paths))  # bounded by the cores
-    plans = [(p, resolve_parameters(p, args.profile, file_values, cli_values)) for p in paths]
+        problems.append(f"--jobs {args.jobs}: expected at least 1")
+    jobs = min(max(args.jobs, 1), os.cpu_count() or 1, len(paths))  # bounded by the cores
+    plans = []
+    for p in paths:
+        try:
+            plans.append((p, resolve_parameters(p, args.profile, file_values, cli_values)))
+        except (ParameterError, UsageError) as err:
+            problems += [f"{p.stem}: {line}" if len(paths) > 1 else line for line in str(err).splitlines()]
+    if problems:
+        raise ParameterError("\n".join(problems))
     out_dir = args.out.resolve()
+    _make_folder(out_dir)
     by_index: dict[int, Any] = {}
     start = time.perf_counter()
     if jobs > 1:
@@ -197,38 +194,69 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
-def _grid(specs: list[str]) -> dict[str, list[Any]]:
-    grid: dict[str, list[Any]] = {}
-    for item in specs:
-        name, sep, values = item.partition("=")
-        if not sep or not name or not values:
-            raise UsageError(f"--grid {item!r}: expected NAME=V1,V2,...")
-        if name in grid:
-            raise UsageError(f"--grid names {name} twice")
-        grid[name] = [parse_cli_value(v.strip()) for v in values.split(",")]
-    return grid
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {folder}: cannot create it ({err.strerror or err})") from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     path = notebook_path(args.notebook)
-    grid = _grid(args.grid)
+    grid, problems = inputs.grid_values(args.grid)
+    file_values, more = inputs.file_values(args.file)
+    cli_values, more2 = inputs.cli_values(args.parameter)
+    out_dir = (args.out or BUILD_DIR / "sweeps" / path.stem).resolve()
+    problems += more + more2 + inputs.out_problems(out_dir)
     if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: expected at least 1")
-    jobs = min(args.jobs, os.cpu_count() or 1)  # bounded by the cores
-    file_values = _file_values(args.file)
-    cli_values = {name: parse_cli_value(value) for name, value in args.parameter}
-    fixed = resolve_parameters(path, args.profile, file_values, cli_values)
-    combinations = grid_combinations(grid)
-    problems = []
-    for combination in combinations:  # every combination is checked before anything runs
-        try:
-            resolve_parameters(path, args.profile, file_values, {**cli_values, **combination})
-        except ParameterError as err:
-            problems += [line for line in str(err).splitlines() if line not in problems]
+        problems.append(f"--jobs {args.jobs}: expected at least 1")
+    jobs = min(max(args.jobs, 1), os.cpu_count() or 1)  # bounded by the cores
+    size = inputs.grid_size(grid)
+    if size > inputs.MAX_GRID and not args.large:
+        problems.append(f"the grid has {size:,} combinations (over {inputs.MAX_GRID:,}); add --large if you mean it")
+    if args.y is not None:
+        recorded = inputs.recorded_names(path)
+        if args.y not in recorded:
+            problems.append(
+                f"--y {args.y}: {path.stem} records no such result; "
+                f"it records {', '.join(sorted(recorded)) or 'nothing'}"
+            )
+    try:  # the fixed values, then every grid value once (parameters are checked one by one)
+        fixed = resolve_parameters(path, args.profile, file_values, cli_values)
+    except (ParameterError, UsageError) as err:
+        problems += str(err).splitlines()
+        fixed = {}
+    for name, values in grid.items():
+        for value in values:
+            try:
+                resolve_parameters(path, args.profile, {}, {name: value})
+            except ParameterError as err:
+                problems += [line for line in str(err).splitlines() if line not in problems]
     if problems:
         raise ParameterError("\n".join(problems))
+    combinations = grid_combinations(grid)
     fixed = {k: v for k, v in fixed.items() if k not in grid}
-    out_dir = (args.out or BUILD_DIR / "sweeps" / path.stem).resolve()
+    _make_folder(out_dir)
+    with inputs.FolderLock(out_dir) as lock:
+        if lock.stale_pid:
+            print(
+                f"a sweep into this folder (process {lock.stale_pid}) was killed before it finished; "
+                "its unfinished files are removed, its finished runs kept",
+                flush=True,
+            )
+        return _run_sweep(args, path, grid, jobs, out_dir, fixed, combinations)
+
+
+def _run_sweep(
+    args: argparse.Namespace,
+    path: Path,
+    grid: dict[str, list[Any]],
+    jobs: int,
+    out_dir: Path,
+    fixed: dict[str, Any],
+    combinations: list[dict[str, Any]],
+) -> int:
+    """The sweep itself, once everything is checked and the folder is locked."""
     plan = SweepPlan(path, out_dir, fixed, combinations)
     removed = clean_partial(out_dir)
     todo = [c for c in combinations if not plan.done(c)]
@@ -310,6 +338,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_student(args: argparse.Namespace) -> int:
     from course import student
 
+    if problems := inputs.out_problems(args.out):
+        raise UsageError(problems[0])
     start = time.perf_counter()
     written = student.build(args.out)
     print(f"student edition: {len(written)} notebooks in {args.out} ({time.perf_counter() - start:.1f} s)")
@@ -319,6 +349,8 @@ def cmd_student(args: argparse.Namespace) -> int:
 def cmd_slides(args: argparse.Namespace) -> int:
     from course import slides
 
+    if problems := inputs.out_problems(args.out):
+        raise UsageError(problems[0])
     start = time.perf_counter()
     decks = slides.build(args.out)
     print(
@@ -371,12 +403,12 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(inputs.protect_values(sys.argv[1:] if argv is None else argv))
     command = COMMANDS[args.command]
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return command(args)
-    except (UsageError, ParameterError, FileNotFoundError) as err:
+    except (UsageError, ParameterError, SpecError, inputs.LockedError, FileNotFoundError) as err:
         for line in str(err).splitlines():
             print(f"course {args.command}: error: {line}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ import json
 import math
 import operator
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,23 @@ from helpers.paths import notebook_path
 TYPES = ("int", "float", "str", "bool", "list[int]", "list[float]", "list[str]")
 _LINE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.+?)\s*#\s*(?P<spec>.*)$")
 _SPEC = re.compile(r"^(?P<type>list\[\w+\]|\w+)(?:\s+in\s+(?P<range>[\[\({].*?[\]\)}]))?\s*:\s*(?P<doc>.+)$")
+
+
+_REPR = reprlib.Repr()  # Python 3.11's Repr takes no arguments: set the limits one by one
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 6, 6, 4, 40, 40
+
+
+def show(value: Any) -> str:
+    """A value for an error message: its repr, cut short (at most a few dozen characters, however
+    large or deeply nested the value is: a message is never built from the whole of it)."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 60 else text[:56] + " ..."
+
+
+def short(name: Any) -> str:
+    """A name for an error message, at most 40 characters."""
+    text = str(name)
+    return text if len(text) <= 40 else text[:36] + " ..."
 
 
 class ParameterError(ValueError):
@@ -71,7 +89,7 @@ class Param:
 
     def check(self, value: Any) -> Any:
         """Return `value` converted to this parameter's type, or raise ParameterError."""
-        problem = f"{self.name} = {value!r} is not allowed: expected {self.allowed()}"
+        problem = f"{self.name} = {show(value)} is not allowed: expected {self.allowed()}"
         if self.type.startswith("list["):
             if isinstance(value, str):  # `papermill -p name "[1, 2]"` passes a string
                 try:
@@ -135,10 +153,21 @@ def _number(text: str) -> float:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -ev(node.operand)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return _OPS[type(node.op)](ev(node.left), ev(node.right))
-        raise SpecError(f"range bound {text!r} is not a number")
+            left, right = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**64):
+                raise SpecError(f"range bound {text[:40]!r} is too large (powers up to 2**64 only)")
+            try:
+                return _OPS[type(node.op)](left, right)
+            except (ArithmeticError, ValueError):
+                raise SpecError(f"range bound {text[:40]!r} is not a number") from None
+        raise SpecError(f"range bound {text[:40]!r} is not a number")
 
-    return ev(ast.parse(text.strip(), mode="eval").body)
+    if len(text) > 100:
+        raise SpecError(f"range bound {text[:40]!r}... is too long")
+    try:
+        return ev(ast.parse(text.strip(), mode="eval").body)
+    except (SyntaxError, RecursionError, MemoryError):
+        raise SpecError(f"range bound {text[:40]!r} is not a number") from None
 
 
 def parse_line(line: str) -> Param:
@@ -197,11 +226,17 @@ def parse_parameters_cell(source: str) -> dict[str, Param]:
 
 def parameters_cell_source(path: Path) -> str:
     """The source of the first code cell tagged `parameters` in the notebook at `path`."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            src = cell["source"]
-            return src if isinstance(src, str) else "".join(src)
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        raise SpecError(f"{path} is not a Jupyter notebook (not JSON with a list of cells)") from None
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("cell_type") == "code" and "parameters" in (cell.get("metadata") or {}).get("tags", []):
+            src = cell.get("source", "")
+            return src if isinstance(src, str) else "".join(map(str, src))
     raise SpecError(f"{path} has no code cell tagged 'parameters'")
 
 
@@ -222,7 +257,8 @@ def validate_values(spec: Mapping[str, Param], values: Mapping[str, Any]) -> dic
             close = difflib.get_close_matches(name, spec, n=1)
             hint = f" - did you mean {close[0]}?" if close else ""
             problems.append(
-                f"unknown parameter {name} = {value!r}: this notebook's parameters are {', '.join(spec)}{hint}"
+                f"unknown parameter {short(name)} = {show(value)}: "
+                f"this notebook's parameters are {', '.join(spec)}{hint}"
             )
             continue
         try:

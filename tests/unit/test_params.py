@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import pytest
 
@@ -17,6 +19,7 @@ from helpers.params import (
     parse_parameters_cell,
     validate_values,
 )
+from helpers.paths import notebook_paths
 
 CELL = """
 # Parameters: a comment line is skipped
@@ -161,3 +164,38 @@ def test_check_parameters_needs_the_parameters_cell_run():
 def test_unknown_notebook_lists_the_real_ones():
     with pytest.raises(FileNotFoundError, match="01_loss_functions"):
         notebook_spec("99_nothing")
+
+
+@pytest.mark.parametrize("path", notebook_paths(), ids=lambda p: p.stem)
+def test_every_allowed_seed_is_one_the_notebook_can_use(path):
+    """Notebooks seed with `seed + k` (k up to num_seeds, or a constant offset); NumPy's legacy
+    seeding and keras.utils.set_random_seed take at most 2**32 - 1. The allowed range must keep
+    every seed a notebook derives within that, so no accepted value crashes mid-run."""
+    spec = notebook_spec(path)
+    if "seed" not in spec:
+        return
+    code = "\n".join(
+        "".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"
+    )
+    offsets = [int(k) for k in re.findall(r"seed \+ (\d+)", code)]
+    counted = spec["num_seeds"].high if "num_seeds" in spec else 0
+    clip_seeds = spec["num_clip_seeds"].high if "num_clip_seeds" in spec else 0
+    largest = spec["seed"].high + max([0, *offsets]) + max(counted, clip_seeds)
+    assert largest <= 2**32 - 1, f"seed up to {spec['seed'].high:g} can reach {largest:g}"
+
+
+def test_a_huge_or_hostile_value_gives_a_short_message():
+    """A deeply nested value (what a YAML alias bomb builds) is never printed whole."""
+    spec = parse_parameters_cell("lr = 0.5  # float in (0, 1]: rate")
+    bomb = ["x"]
+    for _ in range(30):
+        bomb = [bomb] * 9  # 9**30 leaves if expanded; shared, so cheap to build
+    with pytest.raises(ParameterError) as err:
+        validate_values(spec, {"lr": bomb, "bomb": bomb})
+    assert len(str(err.value)) < 400
+
+
+@pytest.mark.parametrize("bound", ["9**9**9", "2**1000", "1/0", "(" * 200 + "1" + ")" * 200])
+def test_range_bounds_that_would_hang_or_crash_are_refused(bound):
+    with pytest.raises(SpecError):
+        parse_line(f"x = 1  # int in [0, {bound}]: x")
