@@ -22,6 +22,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# notebooks `make run` runs at once; a Dask scheduler for sweep-demo and results-full
+# (SCHEDULER=tcp://host:8786, tls://..., local:2) or the file an HPC launcher wrote for it
+JOBS ?= 2
+SCHEDULER ?=
+SCHEDULER_FILE ?=
+DASK := $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(SCHEDULER_FILE),--scheduler-file $(SCHEDULER_FILE))
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides student lock clean \
@@ -55,7 +61,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 run: $(STAMP)
-	$(BIN)/course run
+	$(BIN)/course run --jobs $(JOBS)
 
 test: $(STAMP) setup-browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
@@ -99,9 +105,9 @@ bench-classroom: $(STAMP) setup-browser
 
 # 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
 sweep-demo: $(STAMP)
-	$(BIN)/course sweep 02 --grid lr=0.03,0.1,0.3,1,2,4,8,16 --grid seed=0,1,2 --jobs 2 --out build/sweeps/02_lr --y final_loss
+	$(BIN)/course sweep 02 --grid lr=0.03,0.1,0.3,1,2,4,8,16 --grid seed=0,1,2 --jobs 2 --out build/sweeps/02_lr --y final_loss $(DASK)
 	mkdir -p results && cp build/sweeps/02_lr/results.csv results/02_learning_rate_sweep.csv
 	cp build/sweeps/02_lr/results.png results/02_learning_rate_sweep.png
 
 results-full: $(STAMP)
-	$(BIN)/course results-full
+	$(BIN)/course results-full $(DASK)

@@ -1,8 +1,9 @@
 """`course`: run, inspect, sweep and look after the course notebooks.
 
-    course run [NOTEBOOK ...] [-p NAME VALUE ...] [-f params.yaml] [--profile NAME] [--out DIR]
+    course run [NOTEBOOK ...] [-p NAME VALUE ...] [-f params.yaml] [--profile NAME] [--jobs N] [--out DIR]
     course params NOTEBOOK
     course sweep NOTEBOOK --grid NAME=V1,V2 [--grid ...] [-p ...] [-f ...] [--profile NAME] [--jobs N] [--out DIR]
+                 [--scheduler ADDRESS|local[:N] | --scheduler-file FILE] [--large] [--y RESULT]
     course tidy [--check]          slide metadata, navigation, glossary links, tidy metadata
     course refresh [NOTEBOOK ...]  re-execute notebooks in place (their stored outputs)
     course student [--out DIR]     the student edition (no solutions, no outputs)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import time
@@ -48,7 +50,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec
+from helpers.params import ParameterError, SpecError, notebook_spec, short
 from helpers.paths import notebook_path, notebook_paths
 
 
@@ -103,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, help="sweep folder (default: build/sweeps/NOTEBOOK)")
     sweep.add_argument("--y", help="record to plot (default: the first numeric one)")
     sweep.add_argument(
+        "--scheduler",
+        help="run on Dask: a scheduler address (tcp://host:8786, tls://...) or local[:N] for a LocalCluster",
+    )
+    sweep.add_argument("--scheduler-file", help="run on the Dask scheduler described in this file (HPC launchers)")
+    sweep.add_argument(
         "--large", action="store_true", help=f"allow a grid of more than {inputs.MAX_GRID:,} combinations"
     )
 
@@ -117,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
     full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
+    full.add_argument("--scheduler", help="run them on Dask: tcp://host:port, tls://..., or local[:N]")
+    full.add_argument("--scheduler-file", help="run them on the Dask scheduler described in this file")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("which", choices=["runner", "classroom"])
     return parser
@@ -211,6 +220,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1)  # bounded by the cores
+    if args.scheduler and args.scheduler_file:
+        problems.append("give --scheduler or --scheduler-file, not both")
+    if args.scheduler and not re.fullmatch(
+        r"local(:[1-9]\d{0,2})?|(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", args.scheduler
+    ):
+        problems.append(
+            f"--scheduler {short(args.scheduler)}: expected local, local:N, tcp://host:port or tls://host:port"
+        )
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        problems.append(f"--scheduler-file {short(args.scheduler_file)}: no such file")
     size = inputs.grid_size(grid)
     if size > inputs.MAX_GRID and not args.large:
         problems.append(f"the grid has {size:,} combinations (over {inputs.MAX_GRID:,}); add --large if you mean it")
@@ -263,7 +282,12 @@ def _run_sweep(
     kept = len(combinations) - len(todo)
     print(
         f"sweep {path.stem}: {len(combinations)} combinations of {', '.join(grid)}; "
-        f"{kept} already done (kept), {len(todo)} to run with {jobs} job(s)"
+        f"{kept} already done (kept), {len(todo)} to run "
+        + (
+            f"on Dask ({args.scheduler or args.scheduler_file})"
+            if args.scheduler or args.scheduler_file
+            else f"with {jobs} job(s)"
+        )
         + (f"; removed {removed} unfinished file(s)" if removed else ""),
         flush=True,
     )
@@ -276,7 +300,13 @@ def _run_sweep(
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
-        for result in iter_results(plan, todo, jobs):
+        if args.scheduler or args.scheduler_file:
+            from course.cluster import iter_results_on_cluster
+
+            results = iter_results_on_cluster(plan, todo, args.scheduler, args.scheduler_file)
+        else:
+            results = iter_results(plan, todo, jobs)
+        for result in results:
             if ctrl_c["pressed"]:  # a run that ended because of Ctrl-C is not a result
                 if result.status != "ok" and result.output.exists():
                     result.output.unlink()
@@ -374,7 +404,7 @@ def cmd_setup_browser(args: argparse.Namespace) -> int:
 def cmd_results_full(args: argparse.Namespace) -> int:
     from course import full_results
 
-    return full_results.make(args.notebooks)
+    return full_results.make(args.notebooks, args.scheduler, args.scheduler_file)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

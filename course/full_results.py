@@ -39,22 +39,34 @@ def hardware() -> str:
     return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
-def make(names: list[str]) -> int:
-    """Run the notebooks (default: DEFAULT) with their `full` profile and save their results."""
+def make(names: list[str], scheduler: str | None = None, scheduler_file: str | None = None) -> int:
+    """Run the notebooks (default: DEFAULT) with their `full` profile and save their results;
+    with a Dask scheduler (`course.cluster`), all of them at once on the cluster."""
     names = names or DEFAULT
     paths = [notebook_path(n) for n in names]
     plans = [(p, resolve_parameters(p, "full")) for p in paths]  # validated before anything runs
     results = load_full_results() or {"notebooks": {}}
     start = time.perf_counter()
     ok = True
+    if scheduler or scheduler_file:
+        from course.cluster import run_many_on_cluster
+
+        print(f"running {len(plans)} notebooks on Dask ({scheduler or scheduler_file}) ...", flush=True)
+        jobs = [(p, params, lambda failed, p=p: BUILD_DIR / "full" / p.name) for p, params in plans]
+        runs = [run for _, run in sorted(run_many_on_cluster(jobs, scheduler, scheduler_file), key=lambda kr: kr[0])]
+    else:
+        runs = None
     for k, (path, parameters) in enumerate(plans, 1):
-        elapsed = time.perf_counter() - start
-        print(
-            f"[{k}/{len(plans)}, {elapsed / 60:.0f} min so far] {path.stem} with {parameters or 'defaults'} ...",
-            flush=True,
-        )
-        run = execute(path, parameters, BUILD_DIR / "full" / path.name, progress=True)
-        print(f"  {run.status} in {run.seconds:.0f} s {run.error}", flush=True)
+        if runs is None:
+            elapsed = time.perf_counter() - start
+            print(
+                f"[{k}/{len(plans)}, {elapsed / 60:.0f} min so far] {path.stem} with {parameters or 'defaults'} ...",
+                flush=True,
+            )
+            run = execute(path, parameters, BUILD_DIR / "full" / path.name, progress=True)
+        else:
+            run = runs[k - 1]
+        print(f"  {path.stem}: {run.status} in {run.seconds:.0f} s {run.error}", flush=True)
         ok &= run.status == "ok"
         results["notebooks"][path.stem] = {
             "parameters": parameters,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -174,8 +175,17 @@ def thread_limits(jobs: int) -> dict[str, str]:
     return {**{name: str(per_job) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
 
 
-def _limit_threads(environment: dict[str, str]) -> None:
-    os.environ.update(environment)  # the kernels a worker starts inherit its environment
+def worker_init(environment: dict[str, str]) -> None:
+    """Set up a pool worker: its thread limits (the kernels it starts inherit its environment),
+    and, on Linux, death with its parent: if the runner is killed outright (SIGKILL, which it
+    cannot catch), the kernel lets the worker go, and the kernel follows its worker."""
+    os.environ.update(environment)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's own clean-up still applies
+        pass
 
 
 def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
@@ -192,7 +202,7 @@ def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_limit_threads,
+        initializer=worker_init,
         initargs=(thread_limits(jobs),),
     )
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from course.runner import RunResult, execute, read_records, stop_pool
+from course.runner import RunResult, execute, read_records, stop_pool, thread_limits, worker_init
 
 
 def grid_combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -152,7 +152,12 @@ def iter_results(plan: SweepPlan, todo: Iterable[dict[str, Any]], jobs: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=worker_init,
+        initargs=(thread_limits(jobs),),
+    ) as pool:
         futures = [
             pool.submit(_run_combination, str(plan.notebook), {**plan.fixed, **c}, str(plan.output(c))) for c in todo
         ]

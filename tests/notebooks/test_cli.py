@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -10,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 
@@ -18,6 +16,7 @@ from course.runner import PROFILES_FILE, parse_cli_value, profiles
 from course.sweep import grid_combinations, run_id
 from helpers.params import notebook_spec, validate_values
 from helpers.paths import REPO_ROOT, notebook_paths
+from tests.notebooks.conftest import descendants, read_csv
 
 
 def course(*args, cwd, timeout=600, **kwargs):
@@ -29,27 +28,6 @@ def course(*args, cwd, timeout=600, **kwargs):
         timeout=timeout,
         **kwargs,
     )
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """A one-second notebook: fails when x == 2, records x squared."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(
-        "x = 1  # int in [0, 100]: a number\nnap = 0.0  # float in [0, 10]: seconds to sleep"
-    )
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            "import time\nfrom helpers.record import record\ntime.sleep(nap)\n"
-            "assert x != 2, 'two is not allowed'\nrecord('square', x * x)"
-        ),
-    ]
-    path = tmp_path / "tiny.ipynb"
-    nbformat.write(nb, path)
-    return path
 
 
 def test_cli_values_follow_papermill():
@@ -115,11 +93,6 @@ def test_run_from_another_directory(tmp_path):
     assert "TCP" not in result.stdout + result.stderr  # kernels talk over IPC: no eavesdropping warning
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def test_sweep_in_parallel_keeps_going_after_a_failure(tiny, tmp_path):
     out = tmp_path / "sweep"
     result = course("sweep", tiny, "--grid", "x=1,2,3,4", "--jobs", "2", "--out", out, cwd=tmp_path)
@@ -180,23 +153,6 @@ def test_sweep_resumes_after_ctrl_c_and_never_overwrites(tiny, tmp_path):
 def test_grid_helpers():
     assert grid_combinations({"a": [1, 2], "b": ["x"]}) == [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}]
     assert run_id({"lr": 0.5, "name": "a b/c"}) == "lr=0.5_name=a-b-c"
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (children, grandchildren: workers and their kernels), from /proc."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:
@@ -262,3 +218,30 @@ def test_interrupted_is_said_only_when_something_was(tiny, tmp_path):
     result = course("sweep", tiny, "--grid", "x=3", "--out", tmp_path / "s", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not any(line.startswith("interrupted") for line in result.stdout.splitlines()), result.stdout
+
+
+def test_a_locked_sweep_folder_and_a_killed_sweep(tiny, tmp_path):
+    """A second sweep into a folder in use stops and names the first; after the first is killed
+    outright (SIGKILL: no clean-up of its own), no worker or kernel survives it, and the next
+    sweep reports the stale lock, cleans up and finishes the work."""
+    out = tmp_path / "sweep"
+    args = ["sweep", tiny, "--grid", "x=3,4,5", "-p", "nap", "30", "--jobs", "2", "--out", out]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "course", *map(str, args)], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while not list((out / "runs").glob("*.part")) and time.time() < deadline:
+        time.sleep(0.2)
+    second = course(*args, cwd=tmp_path)
+    assert second.returncode == 2 and f"process {first.pid}" in second.stderr, second.stderr
+    below = descendants(first.pid)
+    first.kill()
+    first.wait()
+    deadline = time.time() + 30
+    while alive(below) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not alive(below), f"left behind after SIGKILL: {alive(below)}"
+    third = course("sweep", tiny, "--grid", "x=3,4,5", "--jobs", "2", "--out", out, cwd=tmp_path)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert "was killed before it finished" in third.stdout and "removed" in third.stdout
+    assert sorted(int(r["square"]) for r in read_csv(out / "results.csv")) == [9, 16, 25]

@@ -1,0 +1,52 @@
+"""What the runner and cluster tests share: a one-second notebook, and the process table."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A one-second notebook: fails when x == 2, records x squared, sleeps `nap` seconds first."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(
+        "x = 1  # int in [0, 100]: a number\nnap = 0.0  # float in [0, 100]: seconds to sleep"
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "import time\nfrom helpers.record import record\ntime.sleep(nap)\n"
+            "assert x != 2, 'two is not allowed'\nrecord('square', x * x)"
+        ),
+    ]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren: workers and kernels), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found

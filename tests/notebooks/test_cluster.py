@@ -1,0 +1,138 @@
+"""Sweeps on a real Dask cluster on 127.0.0.1: a `dask scheduler` process and two `dask worker`
+processes, started here and stopped by their own PIDs afterwards. A grid with a failing
+combination, a worker killed mid-run, and Ctrl-C on the client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.notebooks.conftest import descendants, read_csv
+
+BIN = Path(sys.executable).parent
+
+
+def kernels_below(pid: int) -> set[int]:
+    out = set()
+    for child in descendants(pid):
+        try:
+            cmdline = (Path("/proc") / str(child) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel" in cmdline:
+            out.add(child)
+    return out
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Scheduler + 2 workers (1 thread each) on 127.0.0.1; yields (scheduler file, worker procs)."""
+    scheduler_file = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
+    scheduler = subprocess.Popen(
+        [BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", scheduler_file],
+        **quiet,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while not scheduler_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    workers = [
+        subprocess.Popen(
+            [
+                BIN / "dask",
+                "worker",
+                "--scheduler-file",
+                scheduler_file,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--name",
+                f"w{k}",
+            ],
+            **quiet,
+        )  # fmt: skip
+        for k in (1, 2)
+    ]
+    from distributed import Client
+
+    with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
+        client.wait_for_workers(2, timeout=90)
+    yield scheduler_file, workers
+    for proc in [*workers, scheduler]:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in [*workers, scheduler]:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def sweep(tiny, out, scheduler_file, *extra):
+    return [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler-file", str(scheduler_file),
+            "--out", str(out), *map(str, extra)]  # fmt: skip
+
+
+def test_grid_with_a_failure_on_the_cluster_and_resume(cluster, tiny, tmp_path):
+    scheduler_file, _ = cluster
+    out = tmp_path / "sweep"
+    result = subprocess.run(sweep(tiny, out, scheduler_file, "--grid", "x=1,2,3"), capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {r["x"]: r for r in read_csv(out / "results.csv")}
+    assert rows["3"]["square"] == "9" and rows["2"]["status"] == "failed" and "two is not allowed" in rows["2"]["error"]
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["x=1.ipynb", "x=2.failed.ipynb", "x=3.ipynb"]
+    again = subprocess.run(sweep(tiny, out, scheduler_file, "--grid", "x=1,2,3,4"), capture_output=True, text=True,
+                           cwd=tmp_path, timeout=300)  # fmt: skip
+    assert "2 already done (kept), 2 to run on Dask" in again.stdout, again.stdout + again.stderr
+    assert len(read_csv(out / "results.csv")) == 4
+
+
+def test_a_worker_killed_mid_run_is_replaced(cluster, tiny, tmp_path):
+    scheduler_file, workers = cluster
+    out = tmp_path / "sweep"
+    client = subprocess.Popen(sweep(tiny, out, scheduler_file, "--grid", "x=3,4,5,6", "-p", "nap", "4"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+    deadline = time.time() + 90
+    while not kernels_below(workers[0].pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert kernels_below(workers[0].pid), "the first worker should be running a notebook by now"
+    os.kill(workers[0].pid, signal.SIGKILL)  # lost mid-run: its nanny and the task go with it
+    for child in descendants(workers[0].pid):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    stdout, stderr = client.communicate(timeout=300)
+    assert client.returncode == 0, stdout + stderr
+    assert sorted(int(r["square"]) for r in read_csv(out / "results.csv")) == [9, 16, 25, 36]
+
+
+def test_ctrl_c_stops_the_kernels_running_on_workers(cluster, tiny, tmp_path):
+    scheduler_file, workers = cluster
+    out = tmp_path / "sweep"
+    client = subprocess.Popen(sweep(tiny, out, scheduler_file, "--grid", "x=3,4,5,6", "-p", "nap", "60"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              start_new_session=True)  # fmt: skip
+    deadline = time.time() + 90
+    while not any(kernels_below(w.pid) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    running = set().union(*(kernels_below(w.pid) for w in workers))
+    assert running, "kernels should be running on the workers by now"
+    os.killpg(client.pid, signal.SIGINT)  # Ctrl-C in the client's terminal
+    stdout, stderr = client.communicate(timeout=120)
+    assert client.returncode == 130, stdout + stderr
+    assert "interrupted" in stdout
+    deadline = time.time() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "kernels left running on the workers"
+    assert not list((out / "runs").glob("*.part")) if (out / "runs").exists() else True
