@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     add_values(run)
     run.add_argument("--out", type=Path, default=BUILD_DIR, help="folder for executed copies (default: build/)")
     run.add_argument("--jobs", type=int, default=1, help="notebooks run at once, each in its own process (default: 1)")
+    run.add_argument("--scheduler", help="run on Dask: tcp://host:port, tls://..., or local[:N] for a LocalCluster")
+    run.add_argument("--scheduler-file", help="run on the Dask scheduler described in this file")
 
     params = sub.add_parser("params", help="list a notebook's parameters and profiles")
     params.add_argument("notebook")
@@ -150,7 +152,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
     file_values, problems = inputs.file_values(args.file)
     cli_values, more = inputs.cli_values(args.parameter)
-    problems += more + inputs.out_problems(args.out)
+    problems += more + inputs.out_problems(args.out) + _scheduler_problems(args)
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1, len(paths))  # bounded by the cores
@@ -166,12 +168,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     _make_folder(out_dir)
     by_index: dict[int, Any] = {}
     start = time.perf_counter()
-    if jobs > 1:
-        print(f"running {len(plans)} notebooks, {jobs} at a time", flush=True)
+    on_dask = args.scheduler or args.scheduler_file
+    if on_dask:
+        from course.cluster import run_many_on_cluster
+
+        print(f"running {len(plans)} notebooks on Dask ({on_dask})", flush=True)
+        finished = run_many_on_cluster(
+            [(p, params, lambda failed, p=p: out_dir / p.name) for p, params in plans],
+            args.scheduler,
+            args.scheduler_file,
+        )
+    else:
+        if jobs > 1:
+            print(f"running {len(plans)} notebooks, {jobs} at a time", flush=True)
+        finished = execute_many([(p, params, out_dir / p.name) for p, params in plans], jobs)
     try:
-        for done, (k, result) in enumerate(
-            execute_many([(p, params, out_dir / p.name) for p, params in plans], jobs), 1
-        ):
+        for done, (k, result) in enumerate(finished, 1):
             by_index[k] = result
             print(
                 f"[{done}/{len(plans)}] {result.notebook} ... {result.status} {result.seconds:.1f} s"
@@ -203,6 +215,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
+def _scheduler_problems(args: argparse.Namespace) -> list[str]:
+    problems = []
+    if args.scheduler and args.scheduler_file:
+        problems.append("give --scheduler or --scheduler-file, not both")
+    if args.scheduler and not re.fullmatch(
+        r"local(:[1-9]\d{0,2})?|(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", args.scheduler
+    ):
+        problems.append(
+            f"--scheduler {short(args.scheduler)}: expected local, local:N, tcp://host:port or tls://host:port"
+        )
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        problems.append(f"--scheduler-file {short(args.scheduler_file)}: no such file")
+    return problems
+
+
 def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -220,16 +247,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1)  # bounded by the cores
-    if args.scheduler and args.scheduler_file:
-        problems.append("give --scheduler or --scheduler-file, not both")
-    if args.scheduler and not re.fullmatch(
-        r"local(:[1-9]\d{0,2})?|(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", args.scheduler
-    ):
-        problems.append(
-            f"--scheduler {short(args.scheduler)}: expected local, local:N, tcp://host:port or tls://host:port"
-        )
-    if args.scheduler_file and not Path(args.scheduler_file).is_file():
-        problems.append(f"--scheduler-file {short(args.scheduler_file)}: no such file")
+    problems += _scheduler_problems(args)
     size = inputs.grid_size(grid)
     if size > inputs.MAX_GRID and not args.large:
         problems.append(f"the grid has {size:,} combinations (over {inputs.MAX_GRID:,}); add --large if you mean it")

@@ -64,7 +64,12 @@ def build_classifier(
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=False,  # XLA-compiling the LSTM's loop costs more than it saves at the course's sizes
+    )
     return model
 
 
@@ -92,5 +97,7 @@ def build_tagger(
             keras.layers.Dense(num_tags, activation="softmax"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", jit_compile=False
+    )
     return model

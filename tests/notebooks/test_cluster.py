@@ -136,3 +136,18 @@ def test_ctrl_c_stops_the_kernels_running_on_workers(cluster, tiny, tmp_path):
         time.sleep(0.2)
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "kernels left running on the workers"
     assert not list((out / "runs").glob("*.part")) if (out / "runs").exists() else True
+
+
+def test_course_run_on_the_cluster(cluster, tmp_path):
+    scheduler_file, _ = cluster
+    result = subprocess.run(
+        [sys.executable, "-m", "course", "run", "01", "02", "--scheduler-file", str(scheduler_file),
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "running 2 notebooks on Dask" in result.stdout and "mse_example=0.025" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "01_loss_functions.ipynb",
+        "02_gradient_descent_by_hand.ipynb",
+    ]

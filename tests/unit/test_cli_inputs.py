@@ -108,6 +108,8 @@ def test_fuzzed_command_lines_never_crash_and_never_run_anything_invalid(recorde
         (["run", "01", "--out", str(NOTEBOOKS_DIR)], "inside the course's own files"),
         (["run", "01", "-p", "seed", "4294967295"], "seed = 4294967295 is not allowed"),
         (["student", "--out", str(NOTEBOOKS_DIR)], "inside the course's own files"),
+        (["run", "01", "--scheduler", "http://x"], "expected local, local:N"),
+        (["sweep", "02", "--grid", "seed=1", "--scheduler-file", "/nonexistent.json"], "no such file"),
         (["slides", "--out", str(REPO_ROOT / "helpers")], "inside the course's own files"),
     ],
 )
