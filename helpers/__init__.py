@@ -8,11 +8,14 @@ TensorFlow has the same thing. The `course` command and the maintainer's tools a
 
 Lesson code
 -----------
-losses     MSE, binary cross-entropy (probabilities and logits), the source's one-sided form (01)
+losses     MSE, binary cross-entropy (probabilities and logits), the source's one-sided form,
+           softmax and categorical cross-entropy with log-sum-exp (01)
 gradients  gradients of the losses, central finite differences, relative error (02)
 logistic   logistic regression by hand: forward pass, reverse pass, gradient descent (02)
-rnn        a simple RNN (forward + backpropagation through time) and an LSTM, in NumPy (04)
-sequence_data  synthetic sequence tasks: the counting task (04)
+optimizers mini-batch SGD, momentum, Adam (02); clipping by norm (04)
+rnn        a simple RNN and an LSTM, forward and backpropagation through time, in NumPy (04, 05)
+sequence_data  synthetic sequence tasks: the counting task (04, 05)
+diagrams   pictures drawn by code: computational graph, unrolled RNN, LSTM cell, Bi-LSTM (02, 04, 05)
 data       the small data files in data/: the source's §5.2 toy data and program (03)
 corpora, text, segmentation, baselines, models   real data and its models (06-08)
 results    the committed full-size results, shown next to the teaching-size ones (06-08)

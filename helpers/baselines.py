@@ -1,4 +1,4 @@
-"""Classical baselines the neural models of Part III must beat. Taught in notebook 05."""
+"""Classical baselines the neural models of Part III must beat. Taught in notebook 06 (used in 07 and 08)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The Keras models of Part III: a review classifier and a character tagger, each reading
-left-to-right, right-to-left or both ways. Taught in notebooks 04, 07 and 08 (and built by hand in 04).
+"""The Keras models of notebooks 04, 07 and 08: a review classifier and a character tagger, each
+reading left-to-right, right-to-left or both ways (an LSTM built by hand in 04 opens them up).
 
 Reading right-to-left is done on the data: `reverse_valid` reverses the characters of every
 sequence (its padding stays at the end), and the same left-to-right model reads that. For the

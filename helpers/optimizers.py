@@ -1,5 +1,5 @@
 """Optimisers by hand: full-batch gradient descent, mini-batch SGD, momentum and Adam.
-Taught in notebook 02, section 9.
+Taught in notebook 02, section 9; clipping in notebook 04, section 6.
 
 Every update is a pure function of the parameters w (one flat vector), the gradient g and the
 optimiser's state, and returns the new parameters (and state). The formulas are the ones Keras 3

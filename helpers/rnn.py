@@ -1,6 +1,6 @@
 """Recurrent layers by hand in NumPy: a simple RNN (forward and reverse pass) and an LSTM
 (forward pass), with the same weight layout as Keras so that trained Keras weights can be
-loaded into them. Taught in notebook 04; `tests/unit/test_rnn.py` checks them against Keras.
+loaded into them. Taught in notebooks 04 and 05; `tests/unit/test_rnn.py` checks them against Keras.
 
 Shapes: inputs X (N, T, d) batch-first; mask (N, T) of 0/1 (1 = a real token); units u.
 Masking follows Keras: at a masked step the state is carried over unchanged.

@@ -3,7 +3,7 @@
 Each character gets a tag: b (begins a word), m (middle), e (ends), s (a one-character word).
 `words("迈向新世纪", "besbe")` → ["迈向", "新", "世纪"] (as People's Daily segments it). Scoring
 compares predicted and true words by their character spans: precision = correct words / predicted
-words, recall = correct words / true words, F1 their harmonic mean. Taught in notebook 07.
+words, recall = correct words / true words, F1 their harmonic mean. Taught in notebook 08.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def segmentation_prf(true_tags: Iterable[str], pred_tags: Iterable[str]) -> tupl
 
 def is_valid_tagging(tags: str) -> bool:
     """True when `tags` is a consistent b/m/e/s sequence: it starts with b or s, ends with e or s,
-    and every tag is followed by an allowed one (b, m → m, e;  e, s → b, s). Taught in notebook 07."""
+    and every tag is followed by an allowed one (b, m → m, e;  e, s → b, s). Taught in notebook 08."""
     return (
         bool(tags)
         and tags[0] in "bs"

@@ -31,5 +31,5 @@ def encode(texts: Sequence[str], vocab: dict[str, int], max_len: int) -> np.ndar
 
 def char_ngrams(text: str, n: int = 5) -> set[str]:
     """The set of character n-grams of `text`; a text shorter than n is its own single n-gram.
-    Near-duplicate detection (Jaccard similarity of these sets) is taught in notebook 05."""
+    Near-duplicate detection (Jaccard similarity of these sets) is taught in notebook 06."""
     return {text[i : i + n] for i in range(len(text) - n + 1)} or {text}
