@@ -37,6 +37,7 @@ from course.runner import (
     key_results,
     profiles,
     resolve_parameters,
+    stated_budget,
 )
 from course.sweep import (
     SweepPlan,
@@ -196,18 +197,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"\ninterrupted after {len(by_index)} of {len(plans)} notebooks; unfinished copies removed", flush=True)
         return 130
     results = [by_index[k] for k in sorted(by_index)]
+
+    def against_budget(r: Any) -> str:  # the title cell's promise, checked at the teaching size
+        budget = stated_budget(r.output) if r.output.exists() and not r.parameters else None
+        if budget is None:
+            return ""
+        return f"≤ {budget:.0f} ✓" if r.seconds <= budget else f"OVER {budget:.0f}"
+
     rows = [
         [
             r.notebook,
             ", ".join(f"{k}={shorten(v, 14)}" for k, v in r.parameters.items()) or "defaults",
             r.status,
             round(r.seconds, 1),
+            against_budget(r),
             r.error[:60] if r.error else key_results(r.records),
         ]
         for r in results
     ]
     print()
-    print(format_table(["notebook", "parameters", "status", "seconds", "key results / error"], rows, floatfmt=".1f"))
+    headers = ["notebook", "parameters", "status", "seconds", "stated", "key results / error"]
+    print(format_table(headers, rows, floatfmt=".1f"))
     print(
         f"\n{len(results)} notebooks in {time.perf_counter() - start:.1f} s wall time "
         f"({sum(r.seconds for r in results):.1f} s of notebook time); executed copies in {out_dir}"

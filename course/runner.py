@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 import warnings
@@ -226,6 +227,21 @@ def stop_pool(pool) -> None:
         worker.terminate()
     for worker in workers:
         worker.join(timeout=10)
+
+
+_BUDGET = re.compile(r"\*\*Expected run time:\*\*\s*under (\d+) s\b")
+
+
+def stated_budget(path: Path) -> float | None:
+    """The run time a notebook's title cell promises ("**Expected run time:** under N s"), so
+    that `course run` can check the promise against what it measures."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", [])[:3]:
+        if cell.get("cell_type") == "markdown":
+            m = _BUDGET.search("".join(cell.get("source", "")))
+            if m:
+                return float(m.group(1))
+    return None
 
 
 def key_results(records: dict[str, Any], limit: int = 4) -> str:

@@ -175,6 +175,7 @@ def test_run_notebooks_in_parallel(tmp_path):
     table = result.stdout[result.stdout.index("notebook ") :]
     assert table.index("01_loss_functions") < table.index("02_gradient_descent_by_hand")  # the table keeps the order
     assert "wall time" in result.stdout
+    assert "≤ 15 ✓" in table or "OVER 15" in table  # the title's promise, checked (not timed here: a figure)
     assert "TCP" not in result.stdout + result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "01_loss_functions.ipynb",

@@ -147,3 +147,15 @@ def test_nbval_markers_are_tags_not_code(path):
     tags = {t for c in cells(path) for t in c["metadata"].get("tags", [])}
     assert tags & NBVAL_TAGS <= NBVAL_TAGS
     assert not {t for t in tags if t.startswith("nbval") or t.startswith("NBVAL")} - NBVAL_TAGS, "unknown nbval tag"
+
+
+def test_every_notebook_states_a_run_time_within_the_budget():
+    """The title cell promises "under N s"; `course run` checks it against what it measures.
+    The course's budget: every notebook under 90 s, 01 and 02 under 15 s, on 2 cores."""
+    from course.runner import stated_budget
+    from helpers.paths import notebook_paths
+
+    for path in notebook_paths():
+        budget = stated_budget(path)
+        assert budget is not None, f"{path.name}: no '**Expected run time:** under N s' in its title cells"
+        assert budget <= (15 if path.name[:2] in ("01", "02") else 90), (path.name, budget)
