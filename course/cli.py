@@ -199,7 +199,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = [by_index[k] for k in sorted(by_index)]
 
     def against_budget(r: Any) -> str:  # the title cell's promise, checked at the teaching size
-        budget = stated_budget(r.output) if r.output.exists() and not r.parameters else None
+        if jobs > 1 or on_dask or r.parameters:  # the budgets assume one notebook at a time, teaching size
+            return ""
+        budget = stated_budget(r.output) if r.output.exists() else None
         if budget is None:
             return ""
         return f"≤ {budget:.0f} ✓" if r.seconds <= budget else f"OVER {budget:.0f}"

@@ -12,7 +12,6 @@ never disagree with the code it explains: `logistic_graph` even computes the num
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -214,11 +213,3 @@ def bidirectional_layer(tokens: list[str] | None = None) -> Figure:
         ha="center",
     )
     return fig
-
-
-def gate_heatmap(ax, values: np.ndarray, tokens: list[str], title: str) -> None:
-    """Draw a (units × positions) array of gate activations with the tokens on the x axis."""
-    image = ax.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(len(tokens)), tokens)
-    ax.set(ylabel="unit", title=title)
-    plt.colorbar(image, ax=ax, fraction=0.03)
