@@ -9,6 +9,7 @@
 #   make format     ruff: fix what it can, format the packages, tests and notebooks
 #   make student    the student edition (no solutions, no outputs) in build/student/; lab-student opens it
 #   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
+#   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench      time the runner against plain papermill, and a sweep in parallel (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
@@ -30,7 +31,7 @@ SCHEDULER_FILE ?=
 DASK := $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(SCHEDULER_FILE),--scheduler-file $(SCHEDULER_FILE))
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides student lock clean \
         bench bench-classroom sweep-demo results-full
 
 help:
@@ -87,6 +88,9 @@ lab-student: student
 
 slides: $(STAMP)
 	$(BIN)/course slides
+
+check-slides: $(STAMP) setup-browser
+	$(BIN)/course check-slides
 
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv

@@ -28,6 +28,7 @@ CLASSROOM_BUDGETS = {
     "course student": 60,
     "course slides (cold)": 60,
     "course slides (warm)": 60,
+    "course check-slides": 90,
     "browser + JupyterLab tests": 120,
 }
 
@@ -72,6 +73,7 @@ def bench_classroom() -> None:
         "course student": wall([*course, "student"]),
         "course slides (cold)": wall([*course, "slides"]),
         "course slides (warm)": wall([*course, "slides"]),
+        "course check-slides": wall([*course, "check-slides"]),
         "browser + JupyterLab tests": wall(
             [
                 sys.executable,

@@ -1,4 +1,5 @@
-"""Debian's headless Chromium and CJK fonts, which the classroom tests drive.
+"""Debian's headless Chromium and CJK fonts, which the classroom tests drive (through Playwright,
+`course/layout.py`; Playwright's own browser download is never used).
 
     course setup-browser     # install them if missing (run once by `make setup`, before any test)
 
@@ -20,14 +21,6 @@ from pathlib import Path
 PACKAGES = ("chromium", "fonts-noto-cjk")  # the fonts: the notebooks show Chinese text
 INSTALL_COMMAND = f"sudo apt-get install -y --no-install-recommends {' '.join(PACKAGES)}"
 LOCK_FILE = Path(tempfile.gettempdir()) / "course-setup-browser.lock"
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--hide-scrollbars",
-    "--no-first-run",
-    "--virtual-time-budget=15000",
-)  # let reveal.js and MathJax finish before the capture
 
 
 class BrowserUnavailable(RuntimeError):
@@ -87,24 +80,3 @@ def ensure() -> str:
                     f"(exit {result.returncode}): {result.stderr.strip()[-500:]}"
                 )
     return chromium()
-
-
-def run(args: list[str], timeout: int = 90) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium(), *FLAGS, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def screenshot(url: str, path: Path, size: tuple[int, int] = (1280, 800)) -> Path:
-    """Save a PNG of `url` as a window of `size` pixels sees it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result = run([f"--window-size={size[0]},{size[1]}", f"--screenshot={path}", url])
-    if not path.exists():
-        raise RuntimeError(f"chromium wrote no screenshot of {url}: {result.stderr[-2000:]}")
-    return path
-
-
-def dom(url: str) -> str:
-    """The page's DOM after its scripts ran (as serialised HTML)."""
-    result = run(["--dump-dom", url])
-    if result.returncode != 0 or not result.stdout:
-        raise RuntimeError(f"chromium could not load {url}: {result.stderr[-2000:]}")
-    return result.stdout

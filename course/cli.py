@@ -8,6 +8,7 @@
     course refresh [NOTEBOOK ...]  re-execute notebooks in place (their stored outputs)
     course student [--out DIR]     the student edition (no solutions, no outputs)
     course slides [--out DIR]      reveal.js decks that work offline
+    course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
     course results-full [NOTEBOOK ...]   Part III at full size: results/full_size.json
     course bench {runner,classroom}      benchmarks that print figures
@@ -124,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     student.add_argument("--out", type=Path, default=BUILD_DIR / "student", help="folder (default: build/student/)")
     slides = sub.add_parser("slides", help="build reveal.js decks of every notebook")
     slides.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
+    check = sub.add_parser("check-slides", help="build the decks and check every slide fits 1280x800 in Chromium")
+    check.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
+    check.add_argument(
+        "--shots", type=Path, default=BUILD_DIR / "screenshots", help="each deck's tallest slide (build/screenshots/)"
+    )
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
     full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
@@ -420,6 +426,33 @@ def cmd_slides(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_slides(args: argparse.Namespace) -> int:
+    from course import browser, layout, slides
+
+    for folder in (args.out, args.shots):
+        if problems := inputs.out_problems(folder):
+            raise UsageError(problems[0])
+    try:
+        browser.chromium()
+    except browser.BrowserUnavailable as error:
+        raise UsageError(str(error)) from None
+    start = time.perf_counter()
+    decks = slides.build(args.out)
+    print(f"built {len(decks)} decks in {time.perf_counter() - start:.1f} s; measuring every slide at 1280x800 ...")
+    reports = layout.check_all(decks, "deck", args.shots)
+    for r in reports:
+        verdict = "fits" if not r.problems else f"{len(r.problems)} problem(s)"
+        print(f"  {r.name:48} {r.slides:3} slides  tallest {r.tallest:4.0f} px  {verdict}  ({r.seconds:.1f} s)")
+        for problem in r.problems:
+            print(f"      {problem}")
+    bad = sum(bool(r.problems) for r in reports)
+    print(
+        f"{'all decks fit' if not bad else f'{bad} deck(s) with problems'}; tallest slides in {args.shots} "
+        f"({time.perf_counter() - start:.1f} s in all)"
+    )
+    return 1 if bad else 0
+
+
 def cmd_setup_browser(args: argparse.Namespace) -> int:
     from course import browser
 
@@ -452,6 +485,7 @@ COMMANDS = {
     "refresh": cmd_refresh,
     "student": cmd_student,
     "slides": cmd_slides,
+    "check-slides": cmd_check_slides,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,

@@ -154,7 +154,9 @@ def test_course_settings_are_in_force(lab):
 
 
 def test_jupyterlab_shows_a_notebook_in_a_real_browser(lab):
-    from course import browser
+    """Playwright in Debian's Chromium opens 01 in JupyterLab and waits until its markdown and
+    formulas are rendered; the screenshot (build/screenshots/jupyterlab_01.png) shows that."""
+    from course import browser, layout
 
     base, token = lab
     try:
@@ -162,8 +164,14 @@ def test_jupyterlab_shows_a_notebook_in_a_real_browser(lab):
     except browser.BrowserUnavailable as error:
         pytest.fail(str(error))
     url = f"{base}/lab/tree/01_loss_functions.ipynb?token={token}"
-    html = browser.dom(url)
-    assert "jp-Notebook" in html and html.count("jp-RenderedMarkdown") > 5, "JupyterLab did not render the notebook"
-    assert re.search(r'href="[^"]*glossary\.md[^"]*#fine-tuning"', html), "the glossary links are rendered"
-    shot = browser.screenshot(url, REPO_ROOT / "build" / "screenshots" / "jupyterlab_01.png", size=(1400, 900))
+    with layout.session() as page:
+        page.goto(url, wait_until="load", timeout=layout.READY_TIMEOUT_MS)
+        page.wait_for_selector(".jp-Notebook .jp-RenderedMarkdown mjx-container", timeout=layout.READY_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-Notebook .jp-RenderedMarkdown').length > 5",
+            timeout=layout.READY_TIMEOUT_MS,
+        )
+        html = page.content()
+        assert re.search(r'href="[^"]*glossary\.md[^"]*#fine-tuning"', html), "the glossary links are rendered"
+        shot = layout.screenshot(page, REPO_ROOT / "build" / "screenshots" / "jupyterlab_01.png")
     assert shot.stat().st_size > 20_000

@@ -5,6 +5,7 @@ enough for a projector, nothing loaded from the network, no solutions)."""
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import re
 from pathlib import Path
@@ -129,3 +130,46 @@ def test_deck_structure(path, decks):
                 line = line.strip()
                 if len(line) > 20 and not line.startswith("#") and line not in elsewhere:
                     assert line not in soup.get_text(), "no solution on the slides"
+
+
+def test_long_cells_are_cut_into_sub_slides_that_fit():
+    """A derivation taller than a slide is cut between its blocks, never inside a formula; a
+    code cell whose output alone fills a slide gets it on a sub-slide of its own; a teacher's
+    `slides-manual` cell is never cut."""
+    formula = "$$\n\\frac{\\partial L}{\\partial w} = \\sum_i x_i\\,(\\hat y_i - y_i)\n\\\\\n= X^\\top(\\hat y - y)\n$$"
+    paragraph = "A paragraph of the derivation, long enough to wrap over two lines of a slide. " * 2
+    long_md = "\n\n".join([paragraph, formula] * 6)
+    tall_output = nbformat.v4.new_output("stream", text="row\n" * 200)
+    figure = nbformat.v4.new_output(
+        "display_data", data={"image/png": base64.b64encode(png(800, 380)).decode(), "text/plain": "<Figure>"}
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title"),
+            nbformat.v4.new_markdown_cell("## 1 · A section\n\n" + long_md),
+            nbformat.v4.new_code_cell("print('rows')", outputs=[tall_output, figure]),
+            nbformat.v4.new_markdown_cell(long_md, metadata={"tags": ["slides-manual"]}),
+        ]
+    )
+    kept = slides.annotate(copy.deepcopy(nb))
+    assert len(kept.cells) == 4, "the notebook keeps its cells"
+    deck = slides.output_apart(slides.annotate(copy.deepcopy(nb), split=True))
+    pieces = [c for c in deck.cells if c.cell_type == "markdown" and "slides-manual" not in c.metadata.get("tags", [])]
+    assert len(pieces) > 2, "the long section is cut"
+    assert "\n\n".join(p.source for p in pieces[1:]).replace("## 1 · A section\n\n", "") == long_md
+    for piece in pieces[1:]:
+        assert piece.source.count("$$") % 2 == 0, "a cut inside a formula"
+        assert slides.markdown_height(piece.source) <= slides.HEIGHT_BUDGET
+    assert [p.metadata["slideshow"]["slide_type"] for p in pieces[2:]] == ["subslide"] * (len(pieces) - 2)
+    code = [c for c in deck.cells if c.cell_type == "code"]
+    assert [len(c.outputs) for c in code] == [0, 1, 1], "code, then each output on its own sub-slide"
+    assert all(c.metadata["slideshow"]["slide_type"] == "subslide" for c in code[1:])
+    assert slides.OUTPUT_APART_TAG in kept.cells[2].metadata["tags"]
+    assert deck.cells[-1].source == long_md, "a teacher's cell is never cut"
+    assert slides.annotate(copy.deepcopy(kept)).cells == kept.cells, "the rules are idempotent"
+
+
+def png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
