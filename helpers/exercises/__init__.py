@@ -4,7 +4,7 @@ over one checking core.
     core               verdicts; `check_value` and `check_function`, which know the common mistakes
     loss_functions     01        gradient_descent  02        keras_lstm     03
     passes             04        directions        05        real_data      06
-    finetuning         07        bidirectional     08
+    finetuning         07        bidirectional     08        attention      09
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
@@ -13,6 +13,7 @@ common mistake, never the answer. `tests/unit/test_exercises.py` shows every che
 right answer and naming each mistake.
 """
 
+from helpers.exercises.attention import check_attention, check_block_params, check_causal_mask
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict
 from helpers.exercises.directions import check_backward_last_state, check_early_late_ratio, check_join_states
@@ -36,6 +37,9 @@ from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, c
 
 __all__ = [
     "Verdict",
+    "check_attention",
+    "check_block_params",
+    "check_causal_mask",
     "check_bce_from_logits",
     "check_bce_value",
     "check_mae",

@@ -68,6 +68,18 @@ OTHER_PARAMETERS = {
         "seg_test_size": 200,
         "seg_max_len": 32,
     },
+    "09_attention_one_way_and_two_ways": {
+        "seed": 1,
+        "d_model": 16,
+        "num_heads": 4,
+        "d_ff": 32,
+        "seq_len": 16,
+        "vocab_size": 300,
+        "num_sentences": 400,
+        "num_epochs": 1,
+        "lr": 0.005,
+        "mask_rate": 0.3,
+    },
 }
 
 BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
@@ -86,6 +98,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
             ["split_rules = '[1]'", 'list[str] in {"random", "length"}'],
         ),
         "08_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
+        "09_attention_one_way_and_two_ways": ({"mask_rate": "most"}, ["mask_rate = 'most'", "float in (0, 0.9]"]),
     },
     "out of range": {
         "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
@@ -102,6 +115,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
             ["split_rules = ['random', 'domain']"],
         ),
         "08_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
+        "09_attention_one_way_and_two_ways": ({"num_heads": 0}, ["num_heads = 0", "int in [1, 16]"]),
     },
     "unknown name": {
         "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
@@ -112,6 +126,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "06_real_data": ({"ngrams": 2}, ["unknown parameter ngrams = 2", "ngram_max"]),
         "07_forward_then_reverse_finetuning": ({"epochs": 2}, ["unknown parameter epochs = 2"]),
         "08_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
+        "09_attention_one_way_and_two_ways": ({"heads": 4}, ["unknown parameter heads = 4", "num_heads"]),
     },
 }
 

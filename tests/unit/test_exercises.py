@@ -48,6 +48,27 @@ def adam_paper(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
     return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
 
 
+def one_head(Q, K, V, mask, axis=-1):
+    """Attention written independently of helpers.attention: scipy's softmax over the keys."""
+    from scipy.special import softmax
+
+    scores = Q @ K.T / np.sqrt(K.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return softmax(scores, axis=axis) @ V
+
+
+def block_params(d, h, k, f):
+    """A Transformer block's parameters, counted by Keras itself (float32 layers on a (1, 3, d) input)."""
+    import keras
+
+    x = keras.Input(shape=(3, d))
+    attention = keras.layers.MultiHeadAttention(num_heads=h, key_dim=k)
+    y = keras.layers.LayerNormalization()(x + attention(x, x))
+    z = keras.layers.Dense(d)(keras.layers.Dense(f, activation="relu")(y))
+    return keras.Model(x, keras.layers.LayerNormalization()(y + z)).count_params()
+
+
 def softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -277,6 +298,30 @@ CASES = {
         ex.check_backward_last_state,
         lambda X, K, R, b: backward_last_state(X, K, R, b),
         [(lambda X, K, R, b: backward_last_state(X[:, ::-1], K, R, b), "start at the last position")],
+    ),
+    "causal_mask": (
+        ex.check_causal_mask,
+        lambda T: np.array([[s <= t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T),
+        [
+            (lambda T: np.array([[s < t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T), "itself"),
+            (lambda T: np.array([[s >= t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T), "past"),
+        ],
+    ),
+    "attention": (
+        ex.check_attention,
+        lambda Q, K, V, mask: one_head(Q, K, V, mask),
+        [
+            (lambda Q, K, V, mask: one_head(Q * np.sqrt(Q.shape[-1]), K, V, mask), "√d_k"),
+            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "along each row"),
+        ],
+    ),
+    "block_params": (
+        ex.check_block_params,
+        block_params,
+        [
+            (lambda d, h, k, f: block_params(d, h, k, f) - 4 * d, "γ"),
+            (lambda d, h, k, f: block_params(d, h, k, f) - h * k * d - d, "output kernel"),
+        ],
     ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),

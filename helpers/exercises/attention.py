@@ -1,0 +1,102 @@
+"""Checkers for the exercises of notebook 09 · attention, one way and two ways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helpers.attention import causal_mask, scaled_dot_product_attention, transformer_block_params
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+
+
+def check_causal_mask(fn: Any) -> Verdict:
+    """Exercise 09.1: (T, T) booleans, True where s ≤ t (a position sees itself and the past)."""
+    cases = [(1,), (2,), (5,), (9,)]
+    return check_function(
+        fn,
+        cases,
+        causal_mask,
+        what="the causal mask",
+        compare=lambda got, expected: np.asarray(got).dtype == bool and np.array_equal(got, expected),
+        mistakes=[
+            Mistake(lambda T: np.tril(np.ones((T, T), dtype=bool), -1), "a position may look at itself too."),
+            Mistake(lambda T: np.triu(np.ones((T, T), dtype=bool)), "row t is the query: it may see s ≤ t, the past."),
+            Mistake(lambda T: np.tril(np.ones((T, T))), "return booleans (True where it may look), not numbers."),
+        ],
+    )
+
+
+def check_attention(fn: Any) -> Verdict:
+    """Exercise 09.2: softmax(Q Kᵀ/√d_k + M) V for one head, with or without a mask."""
+    rng = input_rng()
+    cases = []
+    for t_q, t_k, d_k, d_v, masked in (
+        (3, 3, 4, 2, False),
+        (4, 4, 8, 3, True),
+        (2, 5, 16, 4, False),
+        (6, 6, 2, 2, True),
+    ):
+        Q, K, V = rng.normal(size=(t_q, d_k)), rng.normal(size=(t_k, d_k)), rng.normal(size=(t_k, d_v))
+        cases.append((Q, K, V, causal_mask(t_q) if masked else None))
+
+    def reference(Q, K, V, mask):
+        return scaled_dot_product_attention(Q, K, V, mask)[0]
+
+    def variant(scale=True, axis=-1, mask_after=False):
+        def attend(Q, K, V, mask):
+            scores = Q @ K.T / (np.sqrt(Q.shape[-1]) if scale else 1.0)
+            if mask is not None and not mask_after:
+                scores = np.where(mask, scores, -1e9)
+            weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+            weights /= weights.sum(axis=axis, keepdims=True)
+            if mask is not None and mask_after:
+                weights = weights * mask
+            return weights @ V
+
+        return attend
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="one head of attention",
+        mistakes=[
+            Mistake(variant(scale=False), "divide the scores Q Kᵀ by √d_k before the softmax."),
+            Mistake(variant(axis=0), "each query's weights sum to 1: take the softmax along each row (over the keys)."),
+            Mistake(
+                variant(mask_after=True),
+                "hide the masked scores before the softmax (add −∞ or a huge negative number), so the weights "
+                "that remain still sum to 1.",
+            ),
+        ],
+    )
+
+
+def check_block_params(fn: Any) -> Verdict:
+    """Exercise 09.3: trainable parameters of one Transformer block."""
+    cases = [(32, 2, 16, 64), (8, 1, 8, 8), (768, 12, 64, 3072), (64, 4, 8, 128)]
+
+    def reference(d, h, k, f):
+        return transformer_block_params(d, h, k, f)["total"]
+
+    return check_function(
+        fn,
+        cases,
+        reference,
+        what="the block's parameter count",
+        mistakes=[
+            Mistake(
+                lambda d, h, k, f: reference(d, h, k, f) - 4 * d, "each LayerNormalization has a scale γ and a shift β."
+            ),
+            Mistake(
+                lambda d, h, k, f: reference(d, h, k, f) - 3 * h * k - d - f - d,
+                "count the biases: of the query, key and value projections, the output projection and both "
+                "Dense layers.",
+            ),
+            Mistake(
+                lambda d, h, k, f: reference(d, h, k, f) - h * k * d - d,
+                "the heads' outputs are projected back to d_model by an output kernel (h·k·d) with its bias.",
+            ),
+        ],
+    )

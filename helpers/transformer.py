@@ -1,0 +1,90 @@
+"""A small character Transformer in Keras, one-way (causal mask, GPT-style) or two-way (no mask,
+BERT-style), and the character data it reads. Taught in notebook 09; the same blocks are the
+encoder of Part IV's pretraining.
+
+The block is the one notebook 09 writes by hand in NumPy (`helpers.attention`): self-attention,
+then a feed-forward layer, each added back to its input (a residual) and layer-normalised
+(post-norm, as in the original Transformer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from helpers.text import PAD, UNK, build_vocab
+
+
+@keras.saving.register_keras_serializable(package="course")
+class TokenAndPosition(keras.layers.Layer):
+    """x ↦ E[x_t] + P[t]: a learnt embedding of each character plus one of each position t."""
+
+    def __init__(self, vocab_size: int, max_len: int, d_model: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.max_len, self.d_model = vocab_size, max_len, d_model
+        self.tokens = keras.layers.Embedding(vocab_size, d_model)
+        self.positions = keras.layers.Embedding(max_len, d_model)
+
+    def call(self, x):
+        T = keras.ops.shape(x)[-1]
+        return self.tokens(x) + self.positions(keras.ops.arange(T))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "vocab_size": self.vocab_size, "max_len": self.max_len, "d_model": self.d_model}
+
+
+def transformer_block(x, num_heads: int, key_dim: int, d_ff: int, causal: bool, name: str):
+    """One post-norm block: h = LN(x + MHA(x, x)), y = LN(h + FFN(h)), FFN = Dense(d_ff, relu) → Dense(d)."""
+    d_model = x.shape[-1]
+    attention = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, name=f"{name}_attention")
+    h = keras.layers.LayerNormalization(name=f"{name}_norm1")(x + attention(x, x, use_causal_mask=causal))
+    f = keras.layers.Dense(d_ff, activation="relu", name=f"{name}_ff1")(h)
+    f = keras.layers.Dense(d_model, name=f"{name}_ff2")(f)
+    return keras.layers.LayerNormalization(name=f"{name}_norm2")(h + f)
+
+
+def char_transformer(
+    vocab_size: int,
+    max_len: int,
+    d_model: int = 32,
+    num_heads: int = 2,
+    d_ff: int = 64,
+    num_layers: int = 1,
+    causal: bool = True,
+) -> keras.Model:
+    """Characters (N, T) → logits over the vocabulary at every position (N, T, vocab_size)."""
+    ids = keras.Input(shape=(max_len,), dtype="int32")
+    x = TokenAndPosition(vocab_size, max_len, d_model, name="embed")(ids)
+    for layer in range(num_layers):
+        x = transformer_block(x, num_heads, d_model // num_heads, d_ff, causal, name=f"block{layer + 1}")
+    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    return keras.Model(ids, logits, name="causal_transformer" if causal else "bidirectional_transformer")
+
+
+def char_windows(texts: Sequence[str], length: int, vocab: dict[str, int]) -> np.ndarray:
+    """Every text cut into non-overlapping windows of `length` + 1 character ids (shorter tails
+    dropped): column t is the input at position t, column t + 1 its next character."""
+    rows = []
+    for text in texts:
+        ids = [vocab.get(ch, UNK) for ch in text]
+        rows += [ids[i : i + length + 1] for i in range(0, len(ids) - length, length + 1)]
+    return np.asarray(rows, dtype=np.int32).reshape(-1, length + 1)
+
+
+def char_vocab(texts: Sequence[str], max_size: int) -> dict[str, int]:
+    """The `max_size` − 3 most frequent characters (ids 2…), plus padding (0), unknown (1) and a
+    [MASK] id (the last id, for the masked objective): ids run over 0 … max_size − 1."""
+    vocab = build_vocab(texts, max_size - 1)
+    vocab["[MASK]"] = max_size - 1
+    return vocab
+
+
+def mask_characters(
+    X: np.ndarray, mask_id: int, rate: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """BERT's corruption, simplified: each non-padding position is chosen with probability
+    `rate` and replaced by [MASK]. Returns (corrupted X, chosen positions as a boolean array)."""
+    chosen = (rng.random(X.shape) < rate) & (X != PAD)
+    return np.where(chosen, mask_id, X), chosen
