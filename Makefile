@@ -31,7 +31,7 @@ SCHEDULER_FILE ?=
 DASK := $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(SCHEDULER_FILE),--scheduler-file $(SCHEDULER_FILE))
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain student lock clean \
         bench bench-classroom sweep-demo results-full
 
 help:
@@ -88,6 +88,10 @@ lab-student: student
 
 slides: $(STAMP)
 	$(BIN)/course slides
+
+# Part IV's pretrained checkpoints (data/pretrained/, committed): tens of minutes on 2 cores
+pretrain: $(STAMP)
+	$(BIN)/course pretrain
 
 check-slides: $(STAMP) setup-browser
 	$(BIN)/course check-slides

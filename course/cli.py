@@ -10,6 +10,7 @@
     course slides [--out DIR]      reveal.js decks that work offline
     course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
+    course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
     course results-full [NOTEBOOK ...]   Part III at full size: results/full_size.json
     course bench {runner,classroom}      benchmarks that print figures
 
@@ -130,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--shots", type=Path, default=BUILD_DIR / "screenshots", help="each deck's tallest slide (build/screenshots/)"
     )
+    pre = sub.add_parser("pretrain", help="pretrain Part IV's three checkpoints into data/pretrained/")
+    pre.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
+    pre.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
     full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
@@ -453,6 +457,24 @@ def cmd_check_slides(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from helpers import pretraining
+
+    config = pretraining.PretrainConfig()
+    if args.steps is not None:
+        if not 1 <= args.steps <= 1_000_000:
+            raise UsageError(f"--steps {args.steps}: allowed is an int in [1, 1000000]")
+        config.num_steps = args.steps
+    out = args.out or pretraining.CHECKPOINT_DIR
+    if args.out is not None and (problems := inputs.out_problems(args.out)):
+        raise UsageError(problems[0])
+    start = time.perf_counter()
+    command = "course pretrain" + (f" --steps {args.steps}" if args.steps is not None else "")
+    path = pretraining.make(config, out, command=command)
+    print(f"pretrained checkpoints and {path.name} in {out} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
 def cmd_setup_browser(args: argparse.Namespace) -> int:
     from course import browser
 
@@ -486,6 +508,7 @@ COMMANDS = {
     "student": cmd_student,
     "slides": cmd_slides,
     "check-slides": cmd_check_slides,
+    "pretrain": cmd_pretrain,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,

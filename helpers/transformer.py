@@ -19,7 +19,8 @@ from helpers.text import PAD, UNK, build_vocab
 
 @keras.saving.register_keras_serializable(package="course")
 class TokenAndPosition(keras.layers.Layer):
-    """x ↦ E[x_t] + P[t]: a learnt embedding of each character plus one of each position t."""
+    """x ↦ E[x_t] + P[t]: a learnt embedding of each character plus one of each position t.
+    Padding positions are masked for the layers after it (Keras passes the mask on)."""
 
     def __init__(self, vocab_size: int, max_len: int, d_model: int, **kwargs):
         super().__init__(**kwargs)
@@ -30,6 +31,10 @@ class TokenAndPosition(keras.layers.Layer):
     def call(self, x):
         T = keras.ops.shape(x)[-1]
         return self.tokens(x) + self.positions(keras.ops.arange(T))
+
+    def compute_mask(self, x, mask=None):
+        """Padding (id 0) is masked: attention never looks at it, and the loss skips it."""
+        return keras.ops.not_equal(x, PAD)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "vocab_size": self.vocab_size, "max_len": self.max_len, "d_model": self.d_model}
@@ -55,7 +60,7 @@ def char_transformer(
     causal: bool = True,
 ) -> keras.Model:
     """Characters (N, T) → logits over the vocabulary at every position (N, T, vocab_size)."""
-    ids = keras.Input(shape=(max_len,), dtype="int32")
+    ids = keras.Input(shape=(None,), dtype="int32")  # any length up to max_len (the positions learnt)
     x = TokenAndPosition(vocab_size, max_len, d_model, name="embed")(ids)
     for layer in range(num_layers):
         x = transformer_block(x, num_heads, d_model // num_heads, d_ff, causal, name=f"block{layer + 1}")

@@ -80,6 +80,18 @@ OTHER_PARAMETERS = {
         "lr": 0.005,
         "mask_rate": 0.3,
     },
+    "10_pretraining_then_finetuning": {
+        "seed": 1,
+        "label_budgets": [50],
+        "num_seeds": 1,
+        "num_updates": 6,
+        "batch_size": 16,
+        "max_len": 32,
+        "lr": 0.005,
+        "lr_pretrained": 0.001,
+        "num_test": 60,
+        "live_steps": 4,
+    },
 }
 
 BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
@@ -99,6 +111,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         ),
         "08_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
         "09_attention_one_way_and_two_ways": ({"mask_rate": "most"}, ["mask_rate = 'most'", "float in (0, 0.9]"]),
+        "10_pretraining_then_finetuning": ({"label_budgets": 100}, ["label_budgets = 100", "list[int] in [10, 20000]"]),
     },
     "out of range": {
         "01_loss_functions": ({"num_points": 3}, ["num_points = 3", "int in [10, 100000]"]),
@@ -116,6 +129,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         ),
         "08_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
         "09_attention_one_way_and_two_ways": ({"num_heads": 0}, ["num_heads = 0", "int in [1, 16]"]),
+        "10_pretraining_then_finetuning": ({"max_len": 256}, ["max_len = 256", "int in [8, 128]"]),
     },
     "unknown name": {
         "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
@@ -127,6 +141,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "07_forward_then_reverse_finetuning": ({"epochs": 2}, ["unknown parameter epochs = 2"]),
         "08_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
         "09_attention_one_way_and_two_ways": ({"heads": 4}, ["unknown parameter heads = 4", "num_heads"]),
+        "10_pretraining_then_finetuning": ({"budgets": [5]}, ["unknown parameter budgets = [5]", "label_budgets"]),
     },
 }
 

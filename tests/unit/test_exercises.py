@@ -323,6 +323,23 @@ CASES = {
             (lambda d, h, k, f: block_params(d, h, k, f) - h * k * d - d, "output kernel"),
         ],
     ),
+    "perplexity": (
+        ex.check_perplexity,
+        lambda loss: float(np.e**loss),
+        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "exp(+loss)")],
+    ),
+    "masked_mean": (
+        ex.check_masked_mean,
+        lambda s, ids: np.array([s[r, ids[r] != 0].mean(axis=0) for r in range(len(s))]),
+        [(lambda s, ids: s.mean(axis=1), "padding positions")],
+    ),
+    "align_backward": (
+        ex.check_align_backward,
+        lambda s, ids: np.stack(
+            [np.concatenate([s[r, :n][::-1], s[r, n:]]) for r, n in enumerate((ids != 0).sum(axis=1))]
+        ),
+        [(lambda s, ids: s[:, ::-1], "padding stays"), (lambda s, ids: s, "reverse order")],
+    ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),
         3 / 7,

@@ -1,0 +1,201 @@
+"""Fine-tuning from a pretrained start, or from scratch: the models and the procedure of
+notebook 10, for word segmentation (a tag per character) and review sentiment (one label per text).
+
+A **start** says where the encoder's weights come from (`helpers.pretraining`'s checkpoints):
+
+- ``scratch``: a fresh two-way encoder, random weights (the baseline of every comparison);
+- ``one-way (GPT)``: the forward language model's encoder: each position sees its left only;
+- ``two one-way joined (ELMo)``: the forward encoder on the text and the backward encoder on the
+  text reversed, their states lined up position by position and concatenated;
+- ``two-way (BERT)``: the masked model's encoder: each position sees both sides at once.
+
+The procedure (`fine_tune`) gives every start the same number of updates. A pretrained start is
+trained in two stages, as ULMFiT and BERT's users do: first the new output layer alone on frozen
+features (recorded as *frozen*), then everything at a lower learning rate, so the pretrained
+layers move only a little (recorded as *fine-tuned*). Scratch trains everything from the first update.
+Tested in tests/unit/test_finetune.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from helpers.text import PAD
+
+STARTS = ("scratch", "one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)")
+NEEDS = {  # the checkpoints each start reads
+    "scratch": (),
+    "one-way (GPT)": ("forward",),
+    "two one-way joined (ELMo)": ("forward", "backward"),
+    "two-way (BERT)": ("masked",),
+}
+
+
+@keras.saving.register_keras_serializable(package="course")
+class ReverseValid(keras.layers.Layer):
+    """Reverse each sequence's non-padding part along time, padding left at the end:
+    [a b c 0 0] → [c b a 0 0]. Applied twice, it is the identity; it lines up a backward
+    reader's outputs with the positions they belong to (notebook 05, exercise 2)."""
+
+    def call(self, values, ids):
+        import tensorflow as tf
+
+        lengths = tf.reduce_sum(tf.cast(tf.not_equal(ids, PAD), "int32"), axis=1)
+        return tf.reverse_sequence(values, lengths, seq_axis=1, batch_axis=0)
+
+
+def encoder_of(model: keras.Model, name: str) -> keras.Model:
+    """The pretrained model without its output layer: ids (N, T) → states (N, T, d)."""
+    last = [layer for layer in model.layers if layer.name.endswith("_norm2")][-1]
+    return keras.Model(model.input, last.output, name=name)
+
+
+def features(start: str, ids, pretrained: dict[str, keras.Model], make_scratch: Callable[[], keras.Model]):
+    """The per-position states a start gives for the ids tensor, and the encoders to freeze."""
+    if start == "scratch":
+        encoder = encoder_of(make_scratch(), "scratch_encoder")
+        return encoder(ids), []
+    if start == "one-way (GPT)":
+        encoder = encoder_of(pretrained["forward"], "forward_encoder")
+        return encoder(ids), [encoder]
+    if start == "two-way (BERT)":
+        encoder = encoder_of(pretrained["masked"], "masked_encoder")
+        return encoder(ids), [encoder]
+    if start == "two one-way joined (ELMo)":
+        forward = encoder_of(pretrained["forward"], "forward_encoder")
+        backward = encoder_of(pretrained["backward"], "backward_encoder")
+        reversed_ids = ReverseValid()(ids, ids)
+        backward_states = ReverseValid()(backward(reversed_ids), ids)
+        return keras.layers.Concatenate()([forward(ids), backward_states]), [forward, backward]
+    raise ValueError(f"start {start!r}: choose one of {STARTS}")
+
+
+def build_task_model(
+    task: str,
+    start: str,
+    max_len: int,
+    pretrained: dict[str, keras.Model],
+    make_scratch: Callable[[], keras.Model],
+) -> tuple[keras.Model, list[keras.Model]]:
+    """``segmentation``: a softmax over the 4 tags b/m/e/s at every position; ``sentiment``: the
+    states averaged over the text's characters (padding skipped), then a sigmoid."""
+    ids = keras.Input(shape=(max_len,), dtype="int32")
+    states, frozen = features(start, ids, pretrained, make_scratch)
+    if task == "segmentation":
+        out = keras.layers.Dense(4, activation="softmax", name="tags")(states)
+    elif task == "sentiment":
+        mask = keras.layers.Lambda(lambda x: keras.ops.cast(keras.ops.not_equal(x, PAD), "float32"))(ids)
+        pooled = keras.layers.Lambda(
+            lambda a: (
+                keras.ops.sum(a[0] * a[1][..., None], axis=1)
+                / keras.ops.maximum(keras.ops.sum(a[1], axis=1, keepdims=True), 1.0)
+            )
+        )([states, mask])
+        out = keras.layers.Dense(1, activation="sigmoid", name="label")(pooled)
+    else:
+        raise ValueError(f"task {task!r}: segmentation or sentiment")
+    return keras.Model(ids, out), frozen
+
+
+@dataclass
+class FineTuneResult:
+    frozen: float | None  # score after the head alone was trained (None for scratch)
+    fine_tuned: float  # score after the whole model was trained
+    seconds: float
+
+
+def batches(n: int, batch_size: int, num_updates: int, rng: np.random.Generator):
+    """num_updates index batches, epoch after epoch in a fresh random order."""
+    order, position = rng.permutation(n), 0
+    for _ in range(num_updates):
+        if position + batch_size > n:
+            order, position = rng.permutation(n), 0
+        yield order[position : position + min(batch_size, n)]
+        position += batch_size
+
+
+def fine_tune(
+    model: keras.Model,
+    frozen: list[keras.Model],
+    X: np.ndarray,
+    y: np.ndarray,
+    score: Callable[[keras.Model], float],
+    *,
+    num_updates: int,
+    batch_size: int,
+    lr: float,
+    lr_pretrained: float,
+    seed: int,
+    loss: str,
+    sample_weight: np.ndarray | None = None,
+) -> FineTuneResult:
+    """Train `model` for num_updates updates on (X, y); see the module docstring for the stages.
+    `score(model)` is evaluated after each stage."""
+    rng = np.random.default_rng(seed)
+    start = time.perf_counter()
+    stages = (
+        [(num_updates, lr)] if not frozen else [(num_updates // 3, lr), (num_updates - num_updates // 3, lr_pretrained)]
+    )
+    scores = []
+    for k, (updates, rate) in enumerate(stages):
+        for encoder in frozen:
+            encoder.trainable = k > 0
+        model.compile(optimizer=keras.optimizers.Adam(rate), loss=loss, jit_compile=False)
+        for idx in batches(len(X), batch_size, updates, rng):
+            model.train_on_batch(X[idx], y[idx], sample_weight=None if sample_weight is None else sample_weight[idx])
+        scores.append(score(model))
+    return FineTuneResult(scores[0] if frozen else None, scores[-1], time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------- reading the results
+
+
+def scores(records: list[dict], metric: str, start: str, budget: int) -> dict[int, float]:
+    """{seed: score} of one start at one label budget, from records like notebook 10's."""
+    return {r["seed"]: r[metric] for r in records if r["start"] == start and r["budget"] == budget}
+
+
+def paired_differences(records: list[dict], metric: str, start: str, other: str, budget: int) -> np.ndarray:
+    """start − other, seed by seed (only seeds both have), as an array."""
+    a, b = scores(records, metric, start, budget), scores(records, metric, other, budget)
+    return np.array([a[s] - b[s] for s in sorted(a.keys() & b.keys())])
+
+
+def describe_difference(d: np.ndarray, scale: float = 100) -> str:
+    """'+3.1 ± 1.2 points, ahead in 3 of 3 seeds' (± one standard deviation over seeds)."""
+    spread = f" ± {scale * d.std(ddof=1):.1f}" if len(d) > 1 else ""
+    return f"{scale * d.mean():+.1f}{spread} points, ahead in {(d > 0).sum()} of {len(d)} seed(s)"
+
+
+def verdict_lines(records: list[dict], metric: str, task: str, budgets: list[int]) -> list[str]:
+    """Per label budget: each pretrained start against scratch, and two directions against one."""
+    lines = []
+    for budget in budgets:
+        lines.append(f"{task}, {budget} labels:")
+        for start in STARTS[1:]:
+            d = paired_differences(records, metric, start, "scratch", budget)
+            lines.append(f"  {start} − scratch: {describe_difference(d)}")
+        for two_way in ("two one-way joined (ELMo)", "two-way (BERT)"):
+            d = paired_differences(records, metric, two_way, "one-way (GPT)", budget)
+            lines.append(f"  {two_way} − one-way (GPT): {describe_difference(d)}")
+    return lines
+
+
+class Progress:
+    """Prints one line per finished run with the time left, estimated from the runs so far."""
+
+    def __init__(self, total: int, what: str):
+        self.total, self.what, self.done, self.start = total, what, 0, time.perf_counter()
+
+    def tick(self, label: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        print(
+            f"  {self.what} [{self.done}/{self.total}] {label}  ({elapsed:.0f} s, about {left:.0f} s left)", flush=True
+        )

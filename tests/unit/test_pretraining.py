@@ -1,0 +1,189 @@
+"""Part IV's pretraining text, checkpoints and fine-tuning procedure (helpers.pretraining,
+helpers.finetune): no test sentence is pretrained on, a checkpoint that is missing or altered is
+refused with a message naming the command that rebuilds it, the committed checkpoints match their
+provenance, and the fine-tuning stages freeze and unfreeze what they say."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import pretraining
+from helpers.tf_quiet import import_tensorflow
+
+pytestmark = pytest.mark.unit
+TINY = pretraining.PretrainConfig(
+    d_model=8, num_heads=2, d_ff=16, num_layers=1, seq_len=16, vocab_size=40, batch_size=4, num_steps=2
+)
+TEXTS = ["今天天气很好，我们去公园散步。", "这本书写得不错，值得一读。", "服务态度太差了，不会再来。"] * 4
+
+
+@pytest.fixture(scope="module")
+def keras():
+    import_tensorflow(quiet_retracing=True)
+    import keras
+
+    return keras
+
+
+@pytest.fixture(scope="module")
+def text():
+    return pretraining.pretraining_text()
+
+
+def test_no_test_sentence_is_pretrained_on(text):
+    held_out = pretraining.test_sentences()
+    kept = set(text.texts)
+    assert held_out["segmentation"] and held_out["sentiment"]
+    assert not any(t in kept for s in held_out.values() for t in s)
+    counts = text.counts
+    assert counts["texts kept"] == len(text.texts)
+    assert counts["characters kept"] == sum(map(len, text.texts))
+
+
+def test_the_tag_copy_repeats_people_s_daily():
+    copy = pretraining.tag_copy_texts()
+    assert copy[0] == "迈向充满希望的新世纪——一九九八年新年讲话(附图片1张)"
+    assert not any(re_tag in copy[5] for re_tag in ("/n", "/v", "]nt"))
+
+
+def test_backward_windows_read_the_text_reversed():
+    vocab = {c: i + 2 for i, c in enumerate("abcdef")}
+    rng = np.random.default_rng(0)
+    forward = pretraining.objective_windows(["abc", "def"], vocab, 2, "forward", np.random.default_rng(0))
+    backward = pretraining.objective_windows(["abc", "def"], vocab, 2, "backward", rng)
+    to_text = {i: c for c, i in vocab.items()}
+    assert sorted("".join(to_text[i] for i in w) for w in forward) == ["abc", "cde"]
+    assert sorted("".join(to_text[i] for i in w) for w in backward) == ["dcb", "fed"]
+
+
+@pytest.fixture(scope="module")
+def checkpoints(keras, tmp_path_factory):
+    from helpers.transformer import char_vocab
+
+    folder = tmp_path_factory.mktemp("pretrained")
+    vocab = char_vocab(TEXTS, TINY.vocab_size)
+    models, curves, seconds = {}, {}, {}
+    for objective in pretraining.OBJECTIVES:
+        models[objective], curves[objective], seconds[objective] = pretraining.pretrain(
+            objective, TEXTS, vocab, TINY, report=lambda line: None
+        )
+    text = pretraining.PretrainingText(TEXTS, {"texts kept": len(TEXTS)})
+    pretraining.write_checkpoints(models, curves, seconds, vocab, TINY, text, "test", folder)
+    return folder, models
+
+
+def test_checkpoints_round_trip_with_provenance(checkpoints):
+    folder, models = checkpoints
+    provenance = pretraining.read_provenance(folder)
+    assert provenance["config"]["d_model"] == TINY.d_model and provenance["command"] == "test"
+    assert set(provenance["files_sha256"]) == {
+        "forward.weights.h5",
+        "backward.weights.h5",
+        "masked.weights.h5",
+        "vocab.json",
+    }
+    for key in ("versions", "hardware", "wall_seconds", "loss_curves", "data"):
+        assert provenance[key]
+    for objective in pretraining.OBJECTIVES:
+        loaded = pretraining.load_pretrained(objective, folder)
+        for a, b in zip(loaded.get_weights(), models[objective].get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert pretraining.load_vocab(folder)["[MASK]"] == TINY.vocab_size - 1
+
+
+def test_an_altered_or_missing_checkpoint_names_the_rebuild_command(checkpoints, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(checkpoints[0], folder)
+    weights = folder / "masked.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(pretraining.CheckpointError, match="does not match its SHA-256.*make pretrain"):
+        pretraining.load_pretrained("masked", folder)
+    (folder / "forward.weights.h5").unlink()
+    with pytest.raises(pretraining.CheckpointError, match="missing.*make pretrain"):
+        pretraining.load_pretrained("forward", folder)
+    (folder / "provenance.json").unlink()
+    with pytest.raises(pretraining.CheckpointError, match="no pretrained checkpoints.*make pretrain"):
+        pretraining.load_pretrained("backward", folder)
+
+
+def test_committed_checkpoints_match_their_provenance_and_the_text(text):
+    provenance = pretraining.read_provenance()
+    assert provenance["data"]["pretraining_text_sha256"] == pretraining.text_sha256(text.texts)
+    for name in provenance["files_sha256"]:
+        pretraining.verified(name, provenance, pretraining.CHECKPOINT_DIR)
+        assert (pretraining.CHECKPOINT_DIR / name).stat().st_size < 8_000_000, "keep checkpoints small"
+    assert json.loads((pretraining.CHECKPOINT_DIR / "provenance.json").read_text())["command"]
+
+
+def test_reverse_valid_lines_up_a_backward_reader(keras):
+    from helpers.finetune import ReverseValid
+    from helpers.models import reverse_valid
+
+    ids = np.array([[5, 6, 7, 0, 0], [3, 4, 0, 0, 0], [1, 2, 3, 4, 5]])
+    values = np.random.default_rng(0).normal(size=(3, 5, 2))
+    out = ReverseValid()(values, ids).numpy()
+    np.testing.assert_array_equal(ReverseValid()(ids, ids).numpy(), reverse_valid(ids))
+    np.testing.assert_allclose(out[0, :3], values[0, 2::-1])
+    np.testing.assert_allclose(out[0, 3:], values[0, 3:])
+    np.testing.assert_allclose(ReverseValid()(out, ids).numpy(), values)
+
+
+@pytest.mark.parametrize("task", ["segmentation", "sentiment"])
+def test_fine_tuning_freezes_then_unfreezes_the_pretrained_encoder(keras, checkpoints, task):
+    from helpers.finetune import STARTS, build_task_model, fine_tune
+
+    folder, _ = checkpoints
+    X = np.array([[3, 4, 5, 0], [6, 7, 0, 0], [3, 3, 3, 3], [8, 9, 10, 0]] * 2, dtype="int32")
+    y = (X % 4).astype("int32") if task == "segmentation" else np.array([0, 1, 0, 1] * 2, dtype="float32")
+    loss = "sparse_categorical_crossentropy" if task == "segmentation" else "binary_crossentropy"
+    for start in STARTS:
+        pretrained = {o: pretraining.load_pretrained(o, folder) for o in pretraining.OBJECTIVES}
+        model, frozen = build_task_model(task, start, 4, pretrained, lambda: pretraining.build_model(TINY, "masked"))
+        assert bool(frozen) == (start != "scratch")
+        before = [w.copy() for e in frozen for w in e.get_weights()]
+        seen = []
+
+        def score(m, frozen=frozen, seen=seen):
+            seen.append([w.copy() for e in frozen for w in e.get_weights()])
+            return 0.5
+
+        result = fine_tune(
+            model, frozen, X, y, score, num_updates=3, batch_size=4, lr=0.01, lr_pretrained=0.01, seed=0, loss=loss
+        )
+        if frozen:
+            assert result.frozen == 0.5 and len(seen) == 2
+            assert all(np.array_equal(a, b) for a, b in zip(before, seen[0])), "stage 1 must not move the encoder"
+            assert any(not np.array_equal(a, b) for a, b in zip(before, seen[1])), "stage 2 must move it"
+        else:
+            assert result.frozen is None
+
+
+def test_verdict_lines_pair_runs_by_seed():
+    from helpers.finetune import describe_difference, paired_differences, verdict_lines
+
+    records = [
+        {"start": s, "budget": 100, "seed": k, "f1": base + k / 100}
+        for s, base in [
+            ("scratch", 0.5),
+            ("one-way (GPT)", 0.6),
+            ("two one-way joined (ELMo)", 0.65),
+            ("two-way (BERT)", 0.4),
+        ]
+        for k in range(3)
+    ]
+    records.append({"start": "one-way (GPT)", "budget": 100, "seed": 9, "f1": 0.0})  # no partner: ignored
+    d = paired_differences(records, "f1", "one-way (GPT)", "scratch", 100)
+    np.testing.assert_allclose(d, [0.1, 0.1, 0.1])
+    assert describe_difference(d) == "+10.0 ± 0.0 points, ahead in 3 of 3 seed(s)"
+    assert describe_difference(np.array([-0.02])) == "-2.0 points, ahead in 0 of 1 seed(s)"
+    lines = verdict_lines(records, "f1", "segmentation", [100])
+    assert lines[0] == "segmentation, 100 labels:"
+    assert "two-way (BERT) − scratch: -10.0 ± 0.0 points, ahead in 0 of 3 seed(s)" in lines[3]
+    assert "two one-way joined (ELMo) − one-way (GPT): +5.0" in lines[4]
