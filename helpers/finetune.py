@@ -10,10 +10,12 @@ A **start** says where the encoder's weights come from (`helpers.pretraining`'s 
 - ``two-way (BERT)``: the masked model's encoder: each position sees both sides at once.
 
 The procedure (`fine_tune`) gives every start the same number of updates. A pretrained start is
-trained in two stages, as ULMFiT and BERT's users do: first the new output layer alone on frozen
-features (recorded as *frozen*), then everything at a lower learning rate, so the pretrained
-layers move only a little (recorded as *fine-tuned*). Scratch trains everything from the first update.
-Tested in tests/unit/test_finetune.py.
+trained in two stages, in the spirit of ULMFiT's gradual unfreezing: first the new output layer
+alone on frozen features (recorded as *frozen*), then everything at a lower learning rate, so the
+pretrained layers move only a little (recorded as *fine-tuned*); Adam starts afresh at each
+stage. Scratch trains everything from the first update. ELMo's own recipe differs (it keeps its
+language models frozen and learns a weighted mix of their layers); here the top states are
+concatenated and fine-tuned. Tested in tests/unit/test_pretraining.py.
 """
 
 from __future__ import annotations
