@@ -83,7 +83,7 @@ OTHER_PARAMETERS = {
     "10_pretraining_then_finetuning": {
         "seed": 1,
         "label_budgets": [50],
-        "num_seeds": 1,
+        "num_seeds": 2,
         "num_updates": 6,
         "batch_size": 16,
         "max_len": 32,
