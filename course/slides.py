@@ -100,6 +100,7 @@ PROJECTOR_CSS = """
 .reveal .jp-InputArea pre, .reveal .jp-OutputArea pre { font-size: 0.62em; line-height: 1.25; }
 /* A long line of code wraps: the audience sees all of it. */
 .reveal .jp-InputArea pre, .reveal .jp-RenderedMarkdown pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.reveal .jp-OutputArea-output pre { box-sizing: border-box; max-width: 100%; }
 /* A long output (the source's program, a helper's source) scrolls inside its box. */
 .reveal .jp-OutputArea-output { display: block; max-height: 45vh; overflow: auto; }
 .reveal .jp-RenderedMarkdown { font-size: 0.6em !important; }
