@@ -8,7 +8,11 @@ words, recall = correct words / true words, F1 their harmonic mean. Taught in no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from helpers.text import encode
 
 TAGS = "bmes"
 TAG_IDS = {t: i for i, t in enumerate(TAGS)}
@@ -58,3 +62,16 @@ def is_valid_tagging(tags: str) -> bool:
         and tags[-1] in "es"
         and all(b in ALLOWED_NEXT[a] for a, b in zip(tags, tags[1:]))
     )
+
+
+def encode_tagged(
+    pairs: Sequence[tuple[str, str]], vocab: dict[str, int], max_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tagged sentences (characters, tags) → character ids X and tag ids Y, both (N, max_len):
+    cut at max_len characters, padded with 0 (padding's tag id 0 is masked out by X == 0).
+    Used in notebooks 08 and 10."""
+    X = encode([text for text, _ in pairs], vocab, max_len)
+    Y = np.zeros_like(X)
+    for row, (_, tags) in enumerate(pairs):
+        Y[row, : min(len(tags), max_len)] = [TAG_IDS[t] for t in tags[:max_len]]
+    return X, Y

@@ -187,3 +187,11 @@ def test_verdict_lines_pair_runs_by_seed():
     assert lines[0] == "segmentation, 100 labels:"
     assert "two-way (BERT) − scratch: -10.0 ± 0.0 points, ahead in 0 of 3 seed(s)" in lines[3]
     assert "two one-way joined (ELMo) − one-way (GPT): +5.0" in lines[4]
+
+
+def test_encode_tagged_cuts_pads_and_aligns_tags():
+    from helpers.segmentation import TAG_IDS, encode_tagged
+
+    X, Y = encode_tagged([("迈向新世纪", "besbe"), ("好", "s")], {"迈": 2, "向": 3, "新": 4, "好": 5}, 4)
+    assert X.tolist() == [[2, 3, 4, 1], [5, 0, 0, 0]]
+    assert Y.tolist() == [[TAG_IDS[t] for t in "besb"], [TAG_IDS["s"], 0, 0, 0]]
