@@ -11,7 +11,7 @@
     course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
     course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
-    course results-full [NOTEBOOK ...]   Part III at full size: results/full_size.json
+    course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom}      benchmarks that print figures
 
 NOTEBOOK is a file name, a stem (`02_gradient_descent_by_hand`) or a number (`02`). Values follow
@@ -135,7 +135,10 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
     pre.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
-    full = sub.add_parser("results-full", help="run Part III with its full profile into results/full_size.json")
+    full = sub.add_parser(
+        "results-full",
+        help="run notebooks with their full profile into results/full_size.json (default: Part III; `10` for Part IV)",
+    )
     full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
     full.add_argument("--scheduler", help="run them on Dask: tcp://host:port, tls://..., or local[:N]")
     full.add_argument("--scheduler-file", help="run them on the Dask scheduler described in this file")

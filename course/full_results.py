@@ -1,6 +1,7 @@
-"""Make results/full_size.json: Part III's notebooks run with their `full` profile.
+"""Make results/full_size.json: notebooks run with their `full` profile.
 
-    course results-full [NOTEBOOK ...]      (make results-full; default 06 07 08)
+    course results-full [NOTEBOOK ...]      (make results-full; default 06 07 08, Part III)
+    course results-full 10                  (Part IV's full-size run)
 
 Each notebook is executed with papermill (executed copies in build/full/), and its recorded
 results are saved with the command, the parameters, library versions, hardware and wall times.

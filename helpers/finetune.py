@@ -13,9 +13,11 @@ The procedure (`fine_tune`) gives every start the same number of updates. A pret
 trained in two stages, in the spirit of ULMFiT's gradual unfreezing: first the new output layer
 alone on frozen features (recorded as *frozen*), then everything at a lower learning rate, so the
 pretrained layers move only a little (recorded as *fine-tuned*); Adam starts afresh at each
-stage. Scratch trains everything from the first update. ELMo's own recipe differs (it keeps its
-language models frozen and learns a weighted mix of their layers); here the top states are
-concatenated and fine-tuned. Tested in tests/unit/test_pretraining.py.
+stage. A `GradientGate` between the encoders and the new layer does the freezing, so the model
+is compiled (and its training step traced) once, not once per stage. Scratch trains everything
+from the first update. ELMo's own recipe differs (it keeps its language models frozen and learns
+a weighted mix of their layers); here the top states are concatenated and fine-tuned — section 6
+of notebook 10 also tries ELMo's way (`helpers.elmo`). Tested in tests/unit/test_pretraining.py.
 """
 
 from __future__ import annotations
@@ -49,6 +51,21 @@ class ReverseValid(keras.layers.Layer):
 
         lengths = tf.reduce_sum(tf.cast(tf.not_equal(ids, PAD), "int32"), axis=1)
         return tf.reverse_sequence(values, lengths, seq_axis=1, batch_axis=0)
+
+
+@keras.saving.register_keras_serializable(package="course")
+class GradientGate(keras.layers.Layer):
+    """y = g·x + (1 − g)·stop_gradient(x): the input unchanged, with gradients flowing back
+    through it only while the gate g is open (1). Closed, it freezes everything before it without
+    recompiling the model, so both stages of `fine_tune` share one traced training step."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True  # padding stays masked for the layers after it
+        self.gate = self.add_weight(shape=(), initializer="zeros", trainable=False, name="gate")
+
+    def call(self, x):
+        return self.gate * x + (1.0 - self.gate) * keras.ops.stop_gradient(x)
 
 
 def encoder_of(model: keras.Model, name: str) -> keras.Model:
@@ -88,6 +105,8 @@ def build_task_model(
     states averaged over the text's characters (padding skipped), then a sigmoid."""
     ids = keras.Input(shape=(max_len,), dtype="int32")
     states, frozen = features(start, ids, pretrained, make_scratch)
+    if frozen:  # the pretrained encoders sit behind a gate that `fine_tune` opens after stage 1
+        states = GradientGate(name="gate")(states)
     if task == "segmentation":
         out = keras.layers.Dense(4, activation="softmax", name="tags")(states)
     elif task == "sentiment":
@@ -137,17 +156,24 @@ def fine_tune(
     sample_weight: np.ndarray | None = None,
 ) -> FineTuneResult:
     """Train `model` for num_updates updates on (X, y); see the module docstring for the stages.
-    `score(model)` is evaluated after each stage."""
+    `score(model)` is evaluated after each stage. The pretrained encoders are frozen by closing
+    the model's GradientGate (a closed gate passes no gradient, so Adam never moves them), and
+    the model is compiled once: both stages run the same traced training step."""
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     stages = (
         [(num_updates, lr)] if not frozen else [(num_updates // 3, lr), (num_updates - num_updates // 3, lr_pretrained)]
     )
+    optimizer = keras.optimizers.Adam(lr)
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
     scores = []
     for k, (updates, rate) in enumerate(stages):
-        for encoder in frozen:
-            encoder.trainable = k > 0
-        model.compile(optimizer=keras.optimizers.Adam(rate), loss=loss, jit_compile=False)
+        if frozen:
+            model.get_layer("gate").gate.assign(float(k > 0))  # closed in stage 1, open in stage 2
+        for variable in optimizer.variables:  # Adam starts afresh: no moments, step count 0
+            if not variable.path.endswith("learning_rate"):
+                variable.assign(keras.ops.zeros_like(variable))
+        optimizer.learning_rate = rate
         for idx in batches(len(X), batch_size, updates, rng):
             model.train_on_batch(X[idx], y[idx], sample_weight=None if sample_weight is None else sample_weight[idx])
         scores.append(score(model))

@@ -75,3 +75,49 @@ def encode_tagged(
     for row, (_, tags) in enumerate(pairs):
         Y[row, : min(len(tags), max_len)] = [TAG_IDS[t] for t in tags[:max_len]]
     return X, Y
+
+
+def viterbi_tags(log_probs: np.ndarray) -> str:
+    """The valid tag string (`is_valid_tagging`) with the largest total log-probability, by
+    dynamic programming (Viterbi): with δ_t(k) the best score of a valid prefix ending in tag k,
+
+        δ_0(k) = log p_0(k) for k in {b, s} (−∞ otherwise),
+        δ_t(k) = log p_t(k) + max over j allowed before k of δ_{t−1}(j),
+
+    and the answer ends in e or s, read back through the maximising j of each step.
+    log_probs: (T, 4), columns b, m, e, s. Exercise 3 of notebook 08 writes it; notebook 10
+    decodes every tagger's output with it."""
+    log_probs = np.asarray(log_probs, dtype=float)
+    allowed = np.array([[b in ALLOWED_NEXT[a] for b in TAGS] for a in TAGS])  # [previous, next]
+    score = np.where([t in "bs" for t in TAGS], log_probs[0], -np.inf)
+    back = []
+    for t in range(1, len(log_probs)):
+        candidates = np.where(allowed, score[:, None], -np.inf)
+        back.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0) + log_probs[t]
+    k = int(np.where([t in "es" for t in TAGS], score, -np.inf).argmax())
+    path = [k]
+    for pointers in reversed(back):
+        k = int(pointers[k])
+        path.append(k)
+    return "".join(TAGS[k] for k in reversed(path))
+
+
+# punctuation after which a long sentence may be cut (a one-character word: always a word end);
+# the corpora are NFKC-normalised, which turns full-width ，；：！？ into , ; : ! ? (。 and 、 stay)
+BREAKS = "。、，；：！？,;:!?"
+
+
+def sentence_pieces(text: str, max_len: int) -> list[tuple[int, int]]:
+    """Spans [start, end) that cover `text` in order, each at most max_len characters: a piece ends
+    after the last punctuation mark of BREAKS within reach, or at max_len when there is none.
+    A tagger that reads max_len characters thus sees every character of a long sentence, and its
+    pieces' tags, joined, tag the whole sentence (notebook 10)."""
+    spans, start = [], 0
+    while len(text) - start > max_len:
+        window = text[start : start + max_len]
+        cut = max(window.rfind(p) for p in BREAKS) + 1
+        end = start + (cut if cut > 0 else max_len)
+        spans.append((start, end))
+        start = end
+    return spans + [(start, len(text))] if start < len(text) or not text else spans

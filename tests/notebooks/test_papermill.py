@@ -91,6 +91,10 @@ OTHER_PARAMETERS = {
         "lr_pretrained": 0.001,
         "num_test": 60,
         "live_steps": 4,
+        "recipe_train_size": 80,
+        "recipe_epochs": 2,
+        "recipe_units": 8,
+        "recipe_seeds": 2,
     },
 }
 
