@@ -29,17 +29,42 @@ def causal_mask(T: int) -> np.ndarray:
     return np.tril(np.ones((T, T), dtype=bool))
 
 
+def distance_slopes(num_heads: int) -> np.ndarray:
+    """ALiBi's slopes (Press et al. 2022), one per head: m_j = 2^(−8 j / h) for j = 1 … h (the
+    paper's rule when h is a power of 2).
+    A steep head (m = 1/4 for h = 4) reads its neighbours; a shallow one (1/256) reads far."""
+    return 2.0 ** (-8.0 * np.arange(1, num_heads + 1) / num_heads)
+
+
+def distance_bias(T: int, slopes: np.ndarray) -> np.ndarray:
+    """(h, T, T) scores added before the softmax: B[j, t, s] = −m_j · |t − s|.
+
+    Each head starts out preferring nearby positions, more or less steeply, so a query finds its
+    neighbours from the first update on. Taught in notebook 10 (section 2), which shows the masked
+    objective's pretraining loss with and without it.
+    """
+    t = np.arange(T)
+    return -np.asarray(slopes, dtype=float)[:, None, None] * np.abs(t[:, None] - t[None, :])
+
+
 def scaled_dot_product_attention(
-    Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None = None
+    Q: np.ndarray,
+    K: np.ndarray,
+    V: np.ndarray,
+    mask: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """softmax(Q Kᵀ / √d_k + M) V over the last two axes; returns (output, weights A).
+    """softmax(Q Kᵀ / √d_k + B + M) V over the last two axes; returns (output, weights A).
 
     Q: (..., T_q, d_k), K: (..., T_k, d_k), V: (..., T_k, d_v). `mask` (broadcastable to
     (..., T_q, T_k)) is True where a query may look; M is 0 there and NEG_INF elsewhere, so each
-    row of A is a probability distribution over the positions the query may see.
+    row of A is a probability distribution over the positions the query may see. `bias` B
+    (broadcastable likewise; e.g. `distance_bias`) is a fixed score added to every query's row.
     """
     d_k = Q.shape[-1]
     scores = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)
+    if bias is not None:
+        scores = scores + bias
     if mask is not None:
         scores = np.where(mask, scores, NEG_INF)
     A = softmax(scores)
@@ -94,20 +119,21 @@ class MHACache:
 
 
 def multi_head_attention(
-    X: np.ndarray, weights: MHAWeights, mask: np.ndarray | None = None
+    X: np.ndarray, weights: MHAWeights, mask: np.ndarray | None = None, bias: np.ndarray | None = None
 ) -> tuple[np.ndarray, MHACache]:
     """Multi-head self-attention of X (N, T, d_model): for each head j,
 
-        Q_j = X W_q[:, j] + b_q[j],  K_j, V_j likewise,  O_j = softmax(Q_j K_jᵀ / √d_k + M) V_j,
+        Q_j = X W_q[:, j] + b_q[j],  K_j, V_j likewise,  O_j = softmax(Q_j K_jᵀ / √d_k + B_j + M) V_j,
 
     then Y = Σ_j O_j W_o[j] + b_o (the heads' outputs concatenated and projected back to d_model).
-    Returns (Y, cache) with Y of shape (N, T, d_model).
+    Returns (Y, cache) with Y of shape (N, T, d_model). `bias` (h, T, T), if given, is added to
+    every head's scores (a constant: the reverse pass below is the same with or without it).
     """
     w = weights
     Q = np.einsum("ntd,dhk->nhtk", X, w.Wq) + w.bq[None, :, None, :]
     K = np.einsum("ntd,dhk->nhtk", X, w.Wk) + w.bk[None, :, None, :]
     V = np.einsum("ntd,dhk->nhtk", X, w.Wv) + w.bv[None, :, None, :]
-    O, A = scaled_dot_product_attention(Q, K, V, mask)  # noqa: E741
+    O, A = scaled_dot_product_attention(Q, K, V, mask, bias)  # noqa: E741
     Y = np.einsum("nhtk,hkd->ntd", O, w.Wo) + w.bo
     return Y, MHACache(X, Q, K, V, A, O)
 

@@ -10,7 +10,8 @@ pass (`helpers.segmentation.viterbi_tags`) reads a valid tag string off its prob
 Chinese segmenters: "向新" rarely sits inside a word). `z_t` is the forward encoder's state (one
 way, GPT), the forward and realigned backward states concatenated (two one-way joined, ELMo) or
 the masked encoder's state (two-way, BERT); the starts and their checkpoints are
-`helpers.finetune`'s. Tested in tests/unit/test_segmentation.py.
+`helpers.finetune`'s. For sentiment a text's states are pooled (`pooled_states`) for a logistic
+regression. Tested in tests/unit/test_segmentation.py and tests/unit/test_elmo.py.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from helpers.finetune import features
 from helpers.segmentation import TAG_IDS, TAGS, sentence_pieces, viterbi_tags
-from helpers.text import UNK
+from helpers.text import PAD, UNK, encode
 
 END = "$"  # pairs with a text's last character
 
@@ -42,6 +43,57 @@ def frozen_states(reader: keras.Model, ids: np.ndarray, batch_size: int = 128) -
     """The reader's states for every row of `ids`, computed once, as float16 (full data fits in
     memory; the task model reads them as float32)."""
     return reader.predict(ids, batch_size=batch_size, verbose=0).astype(np.float16)
+
+
+def text_pieces(texts: Sequence[str], length: int) -> tuple[list[str], np.ndarray]:
+    """Every text cut into consecutive pieces of at most `length` characters, so that a reader
+    with `length` positions sees all of it. Returns (pieces, owner): piece k belongs to text owner[k]."""
+    pieces, owner = [], []
+    for k, text in enumerate(texts):
+        for start in range(0, max(len(text), 1), length):
+            pieces.append(text[start : start + length])
+            owner.append(k)
+    return pieces, np.asarray(owner, dtype=np.int64)
+
+
+def pooled_states(
+    reader: keras.Model,
+    pieces: Sequence[str],
+    owner: np.ndarray,
+    vocab: dict[str, int],
+    num_texts: int,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """(num_texts, 3d) = [mean ; max ; last] of each text's states z_t over all its characters:
+
+        mean_i = Σ_t z_t / n_i,   max_i = max_t z_t (per dimension),   last_i = z at the text's last character
+
+    (padding skipped), where the text's pieces (`text_pieces`, in order) are read one by one by
+    `reader` (ids (N, L) → states (N, L, d)). A text read as one piece pools exactly as its states
+    would; batch by batch, so full data never holds every state at once. Notebook 10, section 6.
+    """
+    owner = np.asarray(owner, dtype=np.int64)
+    if len(owner) != len(pieces) or np.any(np.diff(owner) < 0) or (len(owner) and owner.max() >= num_texts):
+        raise ValueError("owner must give, in non-decreasing order, a text below num_texts for every piece")
+    L = reader.input_shape[-1]
+    is_last = np.append(owner[1:] != owner[:-1], True)  # the last piece of each text
+    d = reader.output_shape[-1]
+    sums, maxima, last = np.zeros((num_texts, d)), np.full((num_texts, d), -np.inf), np.zeros((num_texts, d))
+    counts = np.zeros(num_texts)
+    for begin in range(0, len(pieces), batch_size):
+        ids = encode(pieces[begin : begin + batch_size], vocab, L)
+        states = np.asarray(reader(ids, training=False), dtype=np.float32)  # (n, L, d)
+        keep = ids != PAD
+        who = owner[begin : begin + len(ids)]
+        np.add.at(sums, who, (states * keep[..., None]).sum(axis=1))
+        np.add.at(counts, who, keep.sum(axis=1))
+        np.maximum.at(maxima, who, np.where(keep[..., None], states, -np.inf).max(axis=1))
+        ends = is_last[begin : begin + len(ids)]
+        final = states[np.arange(len(ids)), np.maximum(keep.sum(axis=1) - 1, 0)]
+        last[who[ends]] = final[ends]
+    seen = (counts > 0)[:, None]  # an empty text pools to zeros
+    mean = np.where(seen, sums / np.maximum(counts, 1)[:, None], 0.0)
+    return np.concatenate([mean, np.where(seen, maxima, 0.0), np.where(seen, last, 0.0)], axis=1).astype(np.float32)
 
 
 def bigram_vocab(texts: Sequence[str], max_size: int) -> dict[str, int]:

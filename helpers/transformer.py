@@ -4,7 +4,11 @@ encoder of Part IV's pretraining.
 
 The block is the one notebook 09 writes by hand in NumPy (`helpers.attention`): self-attention,
 then a feed-forward layer, each added back to its input (a residual) and layer-normalised
-(post-norm, as in the original Transformer).
+(post-norm, as in the original Transformer). With ``distance_bias=True`` the attention adds
+ALiBi's fixed score −m_j·|t − s| (`DistanceBiasedAttention`, `helpers.attention.distance_bias`):
+Part IV's pretrained encoders use it: in the course's 3,000-update pretraining run, the masked
+objective's training loss fell far less without it (notebook 10, section 2, prints both loss
+curves from `make pretrain`).
 """
 
 from __future__ import annotations
@@ -40,10 +44,69 @@ class TokenAndPosition(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "max_len": self.max_len, "d_model": self.d_model}
 
 
-def transformer_block(x, num_heads: int, key_dim: int, d_ff: int, causal: bool, name: str):
-    """One post-norm block: h = LN(x + MHA(x, x)), y = LN(h + FFN(h)), FFN = Dense(d_ff, relu) → Dense(d)."""
+@keras.saving.register_keras_serializable(package="course")
+class DistanceBiasedAttention(keras.layers.MultiHeadAttention):
+    """Keras's multi-head attention with a fixed score added before the softmax (ALiBi):
+
+        A_j[t, s] = softmax over s of ( q_t · k_s / √d_k − m_j · |t − s| + M[t, s] ),
+        m_j = `distance_slopes(h)`[j − 1] for heads j = 1 … h.
+
+    M is 0 where the query may look and −∞ elsewhere (the causal mask, padding). Unlike Press et
+    al., who use ALiBi in one-way models instead of position embeddings, the penalty here is
+    symmetric (a two-way reader is penalised for distance on both sides) and the learnt position
+    embeddings stay. Dropout on the attention weights is not supported.
+
+    The same weights as `keras.layers.MultiHeadAttention` (nothing new is learnt); checked against
+    `helpers.attention.multi_head_attention(..., bias=distance_bias(T, slopes))` in
+    tests/unit/test_attention.py.
+    """
+
+    def __init__(self, slopes: Sequence[float], **kwargs):
+        if kwargs.get("dropout", 0.0):
+            raise ValueError("DistanceBiasedAttention does not apply dropout: leave dropout at 0")
+        super().__init__(**kwargs)
+        self.slopes = [float(m) for m in slopes]
+
+    def _compute_attention(
+        self,
+        query,
+        key,
+        value,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+        use_causal_mask=False,
+    ):
+        ops = keras.ops
+        if use_causal_mask:  # (Keras passes the causal mask inside attention_mask to a subclass)
+            causal = self._compute_causal_mask(query, value)
+            attention_mask = (
+                causal if attention_mask is None else ops.logical_and(ops.cast(attention_mask, "bool"), causal)
+            )
+        query = ops.multiply(query, ops.cast(self._inverse_sqrt_key_dim, query.dtype))
+        scores = ops.einsum(self._dot_product_equation, key, query)  # (N, h, T, S)
+        t, s = ops.arange(ops.shape(query)[1]), ops.arange(ops.shape(key)[1])
+        distance = ops.cast(ops.abs(t[:, None] - s[None, :]), scores.dtype)
+        slopes = ops.convert_to_tensor(self.slopes, dtype=scores.dtype)
+        weights = self._masked_softmax(scores - slopes[:, None, None] * distance, attention_mask)
+        return ops.einsum(self._combine_equation, weights, value), weights
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "slopes": self.slopes}
+
+
+def transformer_block(x, num_heads: int, key_dim: int, d_ff: int, causal: bool, name: str, distance_bias: bool = False):
+    """One post-norm block: h = LN(x + MHA(x, x)), y = LN(h + FFN(h)), FFN = Dense(d_ff, relu) → Dense(d).
+    With `distance_bias`, MHA is `DistanceBiasedAttention` (ALiBi's slopes for `num_heads` heads)."""
+    from helpers.attention import distance_slopes
+
     d_model = x.shape[-1]
-    attention = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, name=f"{name}_attention")
+    if distance_bias:
+        attention = DistanceBiasedAttention(
+            distance_slopes(num_heads), num_heads=num_heads, key_dim=key_dim, name=f"{name}_attention"
+        )
+    else:
+        attention = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, name=f"{name}_attention")
     h = keras.layers.LayerNormalization(name=f"{name}_norm1")(x + attention(x, x, use_causal_mask=causal))
     f = keras.layers.Dense(d_ff, activation="relu", name=f"{name}_ff1")(h)
     f = keras.layers.Dense(d_model, name=f"{name}_ff2")(f)
@@ -58,12 +121,14 @@ def char_transformer(
     d_ff: int = 64,
     num_layers: int = 1,
     causal: bool = True,
+    distance_bias: bool = False,
 ) -> keras.Model:
-    """Characters (N, T) → logits over the vocabulary at every position (N, T, vocab_size)."""
+    """Characters (N, T) → logits over the vocabulary at every position (N, T, vocab_size).
+    `distance_bias`: ALiBi's fixed distance penalty in every block's attention (see the module docstring)."""
     ids = keras.Input(shape=(None,), dtype="int32")  # any length up to max_len (the positions learnt)
     x = TokenAndPosition(vocab_size, max_len, d_model, name="embed")(ids)
     for layer in range(num_layers):
-        x = transformer_block(x, num_heads, d_model // num_heads, d_ff, causal, name=f"block{layer + 1}")
+        x = transformer_block(x, num_heads, d_model // num_heads, d_ff, causal, f"block{layer + 1}", distance_bias)
     logits = keras.layers.Dense(vocab_size, name="logits")(x)
     return keras.Model(ids, logits, name="causal_transformer" if causal else "bidirectional_transformer")
 

@@ -11,6 +11,8 @@ import pytest
 from helpers.attention import (
     MHAWeights,
     causal_mask,
+    distance_bias,
+    distance_slopes,
     layer_norm,
     multi_head_attention,
     multi_head_attention_backward,
@@ -50,6 +52,39 @@ def test_forward_matches_keras(keras, causal, shape):
     ours, _ = multi_head_attention(X, weights, causal_mask(T) if causal else None)
     theirs = keras_layer(keras, weights, X)(X, X, use_causal_mask=causal).numpy()
     np.testing.assert_allclose(ours, theirs, atol=TOL, rtol=TOL)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_distance_biased_attention_matches_numpy(keras, causal):
+    """ALiBi's layer (helpers.transformer) against the NumPy scores plus −m_j·|t − s|, float64;
+    the same layer with the bias left out of the NumPy side differs (the check can fail)."""
+    from helpers.transformer import DistanceBiasedAttention
+
+    rng = np.random.default_rng(11)
+    N, T, d, h = 2, 9, 12, 3
+    X = rng.normal(size=(N, T, d))
+    weights = MHAWeights.random(d, h, d // h, rng)
+    slopes = distance_slopes(h)
+    layer = DistanceBiasedAttention(slopes, num_heads=h, key_dim=d // h, dtype="float64")
+    layer(X, X)
+    layer.set_weights(weights.as_keras())
+    mask = causal_mask(T) if causal else None
+    theirs, scores = layer(X, X, use_causal_mask=causal, return_attention_scores=True)
+    ours, cache = multi_head_attention(X, weights, mask, distance_bias(T, slopes))
+    np.testing.assert_allclose(ours, theirs.numpy(), atol=TOL, rtol=TOL)
+    np.testing.assert_allclose(cache.A, scores.numpy(), atol=TOL, rtol=TOL)
+    unbiased, _ = multi_head_attention(X, weights, mask)
+    assert np.max(np.abs(unbiased - theirs.numpy())) > 1e-3
+    config = DistanceBiasedAttention.from_config(layer.get_config()).get_config()
+    assert config["slopes"] == list(slopes)
+
+
+def test_distance_bias_formula():
+    slopes = distance_slopes(4)
+    np.testing.assert_allclose(slopes, [1 / 4, 1 / 16, 1 / 64, 1 / 256])
+    B = distance_bias(4, slopes)
+    assert B.shape == (4, 4, 4)
+    assert B[0, 0, 3] == -0.75 and B[0, 3, 0] == -0.75 and B[3, 2, 2] == 0.0
 
 
 def tape_grads(keras, weights, X, R, causal):

@@ -92,6 +92,16 @@ def test_checkpoints_round_trip_with_provenance(checkpoints):
         for a, b in zip(loaded.get_weights(), models[objective].get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
     assert pretraining.load_vocab(folder)["[MASK]"] == TINY.vocab_size - 1
+    from helpers.transformer import DistanceBiasedAttention
+
+    attention = pretraining.load_pretrained("masked", folder).get_layer("block1_attention")
+    assert isinstance(attention, DistanceBiasedAttention) == TINY.distance_bias
+
+
+def test_checkpoints_made_before_the_distance_bias_load_without_it():
+    old = {"config": {k: v for k, v in pretraining.asdict(TINY).items() if k != "distance_bias"}}
+    assert pretraining.config_of(old).distance_bias is False
+    assert pretraining.config_of({"config": pretraining.asdict(TINY)}).distance_bias == TINY.distance_bias
 
 
 def test_an_altered_or_missing_checkpoint_names_the_rebuild_command(checkpoints, tmp_path):
@@ -120,6 +130,10 @@ def test_committed_checkpoints_match_their_provenance_and_the_text(text):
         pretraining.verified(name, provenance, pretraining.CHECKPOINT_DIR)
         assert (pretraining.CHECKPOINT_DIR / name).stat().st_size < 8_000_000, "keep checkpoints small"
     assert json.loads((pretraining.CHECKPOINT_DIR / "provenance.json").read_text())["command"]
+    # notebook 10 plots the masked objective with and without the distance bias from these
+    assert provenance["config"]["distance_bias"]
+    ablation = provenance["ablations"]["masked, no distance bias"]
+    assert len(ablation["loss_curve"]) == len(provenance["loss_curves"]["masked"])
 
 
 def test_reverse_valid_lines_up_a_backward_reader(keras):
