@@ -15,6 +15,9 @@
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
+#   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
+#   make pretrain-more  Part IV: longer pretraining vs ULMFiT's step, probed on sentiment: results/pretrain_more.json
+#   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review: results/finetune_all.json
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -31,11 +34,11 @@ SCHEDULER_FILE ?=
 DASK := $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(SCHEDULER_FILE),--scheduler-file $(SCHEDULER_FILE))
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain pretrain-more finetune-all student lock clean \
         bench bench-classroom sweep-demo results-full
 
 help:
-	@sed -n '2,17p' Makefile | sed 's/^# *//'
+	@sed -n '2,20p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -92,6 +95,16 @@ slides: $(STAMP)
 # Part IV's pretrained checkpoints (data/pretrained/, committed): tens of minutes on 2 cores
 pretrain: $(STAMP)
 	$(BIN)/course pretrain
+
+# Part IV: 3,000 more updates per checkpoint, on the same text or on the reviews only (ULMFiT), probed
+# on review sentiment: results/pretrain_more.json (committed; its wall time is recorded in it)
+pretrain-more: $(STAMP)
+	$(BIN)/course pretrain-more
+
+# Part IV: every start fine-tuned for sentiment on every training review, 8 epochs, one seed:
+# results/finetune_all.json (committed; its wall time is recorded in it)
+finetune-all: $(STAMP)
+	$(BIN)/course finetune-all
 
 check-slides: $(STAMP) setup-browser
 	$(BIN)/course check-slides

@@ -11,6 +11,8 @@
     course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
     course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
+    course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
+    course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom}      benchmarks that print figures
 
@@ -134,6 +136,28 @@ def _parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("pretrain", help="pretrain Part IV's three checkpoints into data/pretrained/")
     pre.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
     pre.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
+    more = sub.add_parser(
+        "pretrain-more",
+        help="Part IV: more pretraining on the same text or on the reviews only (ULMFiT), probed on sentiment",
+    )
+    more.add_argument("--steps", type=int, default=None, help="more updates per objective and arm (default: 3000)")
+    more.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="another folder for pretrain_more.json, outside the course's own (default: the committed results/)",
+    )
+    every = sub.add_parser(
+        "finetune-all", help="Part IV: fine-tune every start for sentiment on every training review (results/)"
+    )
+    every.add_argument("--epochs", type=int, default=None, help="epochs over the training reviews (default: 8)")
+    every.add_argument("--max-len", type=int, default=None, help="characters read per review (default: 128)")
+    every.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="another folder for finetune_all.json, outside the course's own (default: the committed results/)",
+    )
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser(
         "results-full",
@@ -478,6 +502,60 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain_more(args: argparse.Namespace) -> int:
+    from helpers import adaptation, pretraining
+
+    steps = 3000 if args.steps is None else args.steps
+    if not 1 <= steps <= 1_000_000:
+        raise UsageError(f"--steps {steps}: allowed is an int in [1, 1000000]")
+    if args.out is not None and (problems := inputs.out_problems(args.out)):
+        raise UsageError(problems[0])
+    path = adaptation.RESULTS_FILE if args.out is None else args.out / adaptation.RESULTS_FILE.name
+    from helpers.tf_quiet import import_tensorflow
+
+    import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
+    try:
+        pretraining.read_provenance()
+        result = adaptation.run(steps, adaptation.course_texts(), report=lambda line: print(line, flush=True))
+    except pretraining.CheckpointError as err:
+        raise UsageError(str(err)) from None
+    command = "course pretrain-more" + (f" --steps {args.steps}" if args.steps is not None else "")
+    adaptation.write(result, command, path)
+    print(f"{path} ({result['total_seconds']:.0f} s)")
+    return 0
+
+
+def cmd_finetune_all(args: argparse.Namespace) -> int:
+    from helpers import adaptation, pretraining
+
+    epochs = 8 if args.epochs is None else args.epochs
+    max_len = 128 if args.max_len is None else args.max_len
+    if not 1 <= epochs <= 50:
+        raise UsageError(f"--epochs {epochs}: allowed is an int in [1, 50]")
+    if not 8 <= max_len <= 128:
+        raise UsageError(f"--max-len {max_len}: allowed is an int in [8, 128] (the checkpoints' positions)")
+    if args.out is not None and (problems := inputs.out_problems(args.out)):
+        raise UsageError(problems[0])
+    path = adaptation.FINETUNE_FILE if args.out is None else args.out / adaptation.FINETUNE_FILE.name
+    from helpers.tf_quiet import import_tensorflow
+
+    import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
+    try:
+        pretraining.read_provenance()
+        texts = adaptation.course_texts()
+        result = adaptation.fine_tune_every_review(texts, epochs, max_len, report=lambda line: print(line, flush=True))
+    except pretraining.CheckpointError as err:
+        raise UsageError(str(err)) from None
+    options = "".join(
+        f" {flag} {value}"
+        for flag, value in (("--epochs", args.epochs), ("--max-len", args.max_len))
+        if value is not None
+    )
+    adaptation.write(result, "course finetune-all" + options, path)
+    print(f"{path} ({result['total_seconds']:.0f} s)")
+    return 0
+
+
 def cmd_setup_browser(args: argparse.Namespace) -> int:
     from course import browser
 
@@ -512,6 +590,8 @@ COMMANDS = {
     "slides": cmd_slides,
     "check-slides": cmd_check_slides,
     "pretrain": cmd_pretrain,
+    "pretrain-more": cmd_pretrain_more,
+    "finetune-all": cmd_finetune_all,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,

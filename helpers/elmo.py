@@ -11,7 +11,7 @@ Chinese segmenters: "向新" rarely sits inside a word). `z_t` is the forward en
 way, GPT), the forward and realigned backward states concatenated (two one-way joined, ELMo) or
 the masked encoder's state (two-way, BERT); the starts and their checkpoints are
 `helpers.finetune`'s. For sentiment a text's states are pooled (`pooled_states`) for a logistic
-regression. Tested in tests/unit/test_segmentation.py and tests/unit/test_elmo.py.
+regression (`probe_probabilities`). Tested in tests/unit/test_segmentation.py and tests/unit/test_elmo.py.
 """
 
 from __future__ import annotations
@@ -94,6 +94,32 @@ def pooled_states(
     seen = (counts > 0)[:, None]  # an empty text pools to zeros
     mean = np.where(seen, sums / np.maximum(counts, 1)[:, None], 0.0)
     return np.concatenate([mean, np.where(seen, maxima, 0.0), np.where(seen, last, 0.0)], axis=1).astype(np.float32)
+
+
+def probe_probabilities(
+    reader: keras.Model,
+    train_texts: Sequence[str],
+    y_train: np.ndarray,
+    test_texts: Sequence[str],
+    vocab: dict[str, int],
+) -> np.ndarray:
+    """Notebook 10's sentiment probe: every text read whole by the frozen `reader` (in consecutive
+    pieces of its length, `text_pieces`), its states pooled (`pooled_states`), and a logistic
+    regression (standardised inputs, scikit-learn's default strength) fitted on the training texts:
+
+        p(positive | text) = σ(w · standardise(pool(text)) + b)
+
+    Returns p for every test text. Pass texts cut short to read only their beginnings."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    length = reader.input_shape[-1]
+    pooled = [
+        pooled_states(reader, *text_pieces(texts, length), vocab, len(texts)) for texts in (train_texts, test_texts)
+    ]
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(pooled[0], y_train)
+    return logistic.predict_proba(pooled[1])[:, 1]
 
 
 def bigram_vocab(texts: Sequence[str], max_size: int) -> dict[str, int]:

@@ -154,11 +154,13 @@ def fine_tune(
     seed: int,
     loss: str,
     sample_weight: np.ndarray | None = None,
+    on_update: Callable[[], None] | None = None,
 ) -> FineTuneResult:
     """Train `model` for num_updates updates on (X, y); see the module docstring for the stages.
-    `score(model)` is evaluated after each stage. The pretrained encoders are frozen by closing
-    the model's GradientGate (a closed gate passes no gradient, so Adam never moves them), and
-    the model is compiled once: both stages run the same traced training step."""
+    `score(model)` is evaluated after each stage; `on_update()`, if given, after every update.
+    The pretrained encoders are frozen by closing the model's GradientGate (a closed gate passes
+    no gradient, so Adam never moves them), and the model is compiled once: both stages run the
+    same traced training step."""
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     stages = (
@@ -176,6 +178,8 @@ def fine_tune(
         optimizer.learning_rate = rate
         for idx in batches(len(X), batch_size, updates, rng):
             model.train_on_batch(X[idx], y[idx], sample_weight=None if sample_weight is None else sample_weight[idx])
+            if on_update is not None:
+                on_update()
         scores.append(score(model))
     return FineTuneResult(scores[0] if frozen else None, scores[-1], time.perf_counter() - start)
 

@@ -179,9 +179,11 @@ def pretrain(
     config: PretrainConfig,
     report: Callable[[str], None] = print,
     every: int = 100,
+    model=None,
 ):
     """Train one objective for config.num_steps updates (Adam, batch_size windows each).
-    Returns (model, losses every `every` steps, seconds). Prints progress with time left."""
+    Returns (model, losses every `every` steps, seconds). Prints progress with time left.
+    `model`: go on training this one (e.g. a loaded checkpoint; a fresh Adam) instead of a new one."""
     import keras
 
     from helpers.transformer import mask_characters
@@ -191,7 +193,7 @@ def pretrain(
     rng = np.random.default_rng(config.seed)
     keras.utils.set_random_seed(config.seed)
     windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
-    model = build_model(config, objective)
+    model = build_model(config, objective) if model is None else model
     optimizer = keras.optimizers.Adam(config.lr)
     model.compile(
         optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False
@@ -222,6 +224,39 @@ def pretrain(
                 f"{elapsed:6.0f} s elapsed, about {left:.0f} s left"
             )
     return model, losses, time.perf_counter() - start
+
+
+def objective_targets(
+    objective: str, texts: list[str], vocab: dict[str, int], config: PretrainConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs, targets, weight) of `objective` on `texts`, in windows of config.seq_len: the next
+    character for the two language models (every position weighs), the hidden characters for
+    ``masked`` (hidden at config.mask_rate; only they weigh)."""
+    from helpers.transformer import mask_characters
+
+    windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
+    if objective == "masked":
+        inputs, hidden = mask_characters(windows[:, :-1], vocab["[MASK]"], config.mask_rate, rng)
+        return inputs, windows[:, :-1], hidden
+    return windows[:, :-1], windows[:, 1:], np.ones(windows[:, 1:].shape, bool)
+
+
+def loss_and_accuracy(logits: np.ndarray, targets: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """Mean cross-entropy −log softmax(logits)[target] in nats, and how often the most likely
+    character is the target, over the positions that weigh."""
+    from helpers.losses import log_softmax
+
+    log_p = log_softmax(logits)
+    loss = float(-np.take_along_axis(log_p, targets[..., None], -1)[..., 0][weight].mean())
+    return loss, float((logits.argmax(-1) == targets)[weight].mean())
+
+
+def held_out_loss(
+    model, objective: str, texts: list[str], vocab: dict[str, int], config: PretrainConfig, rng: np.random.Generator
+) -> tuple[float, float]:
+    """(loss, accuracy) of `model` on its objective's targets in `texts` (`objective_targets`)."""
+    inputs, targets, weight = objective_targets(objective, texts, vocab, config, rng)
+    return loss_and_accuracy(model(inputs, training=False).numpy(), targets, weight)  # one eager call
 
 
 # ---------------------------------------------------------------------------- checkpoints

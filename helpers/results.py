@@ -1,4 +1,5 @@
-"""The committed full-size results (`results/full_size.json`, made by `make results-full`).
+"""The committed results: full-size runs (`results/full_size.json`, made by `make results-full`)
+and Part IV's studies (`write_results` / `read_results`: `make pretrain-more`, `make finetune-all`).
 
 Default parameters are teaching-sized; the numbers the text of Part III relies on at full size
 come from one papermill run of the same notebooks with their `full` profile. That run's recorded
@@ -9,6 +10,8 @@ each notebook shows them next to its own small-run numbers. Taught in notebooks 
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +39,19 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
         f"TensorFlow {results['versions'].get('tensorflow')}, Keras {results['versions'].get('keras')}"
     )
     return entry["records"]
+
+
+def write_results(result: dict[str, Any], command: str, path: Path) -> Path:
+    """Save a study as JSON with the command that made it and when (written whole, then renamed:
+    a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    made = {"command": command, "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **result}
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(made, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def read_results(path: Path) -> dict[str, Any] | None:
+    """A committed study, or None when it has not been made."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -155,3 +155,34 @@ def test_the_folder_lock_names_its_owner_and_survives_its_death(tmp_path):
     holder.wait()
     with inputs.FolderLock(tmp_path) as lock:
         assert lock.stale_pid == holder.pid
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["pretrain-more", "--steps", "0"], "--steps 0: allowed is an int in [1, 1000000]"),
+        (["pretrain-more", "--out", "results"], "inside the course's own files (results/)"),
+        (["pretrain-more", "--out", "helpers/x"], "inside the course's own files (helpers/)"),
+        (["finetune-all", "--epochs", "0"], "--epochs 0: allowed is an int in [1, 50]"),
+        (["finetune-all", "--max-len", "129"], "--max-len 129: allowed is an int in [8, 128]"),
+        (["finetune-all", "--out", "notebooks"], "inside the course's own files (notebooks/)"),
+        (["pretrain", "--steps", "-5"], "--steps -5: allowed is an int in [1, 1000000]"),
+        (["pretrain", "--out", "data/pretrained"], "inside the course's own files (data/)"),
+    ],
+)
+def test_pretraining_commands_refuse_bad_input_in_one_line_before_any_work(argv, says, capsys, monkeypatch):
+    from helpers import adaptation, pretraining
+
+    monkeypatch.chdir(REPO_ROOT)
+    from helpers import tf_quiet
+
+    for module, name in (
+        (adaptation, "run"),
+        (adaptation, "fine_tune_every_review"),
+        (adaptation, "course_texts"),
+        (tf_quiet, "import_tensorflow"),
+    ):
+        monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(pretraining, "make", lambda *a, **k: pytest.fail("work started"))
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and says in err, err

@@ -71,3 +71,22 @@ def test_empty_texts_pool_to_zeros_and_disorder_is_refused(reader):
     assert pooled_states(windowed, [], np.zeros(0, int), vocab, 2).shape == (2, 9)
     with pytest.raises(ValueError, match="non-decreasing"):
         pooled_states(windowed, ["a", "b"], np.array([1, 0]), vocab, 2)
+
+
+def test_the_probe_reads_what_the_states_carry(reader):
+    """Labels that a character decides are read perfectly; labels unrelated to the text are not."""
+    import keras
+
+    from helpers.elmo import probe_probabilities
+
+    vocab = {c: i for i, c in enumerate("abcdefghij", 2)}
+    rng = np.random.default_rng(0)
+    texts = ["".join(rng.choice(list("cdefghij"), 6)) + ("a" if k % 2 else "b") for k in range(200)]
+    y = np.arange(200) % 2  # 'a' at the end: positive
+    inputs = keras.Input(shape=(4,), dtype="int32")
+    windowed = keras.Model(inputs, reader(inputs))
+    p = probe_probabilities(windowed, texts[:150], y[:150], texts[150:], vocab)
+    assert p.shape == (50,) and np.all((p > 0.5) == y[150:])
+    shuffled = rng.permutation(y)
+    p = probe_probabilities(windowed, texts[:150], shuffled[:150], texts[150:], vocab)
+    assert np.mean((p > 0.5) == shuffled[150:]) < 0.8

@@ -1,7 +1,8 @@
 """Part IV's pretraining text, checkpoints and fine-tuning procedure (helpers.pretraining,
-helpers.finetune): no test sentence is pretrained on, a checkpoint that is missing or altered is
-refused with a message naming the command that rebuilds it, the committed checkpoints match their
-provenance, and the fine-tuning stages freeze and unfreeze what they say."""
+helpers.finetune, helpers.adaptation): no test sentence is pretrained on, a checkpoint that is
+missing or altered is refused with a message naming the command that rebuilds it, the committed
+checkpoints match their provenance, the fine-tuning stages freeze and unfreeze what they say, and
+the sentiment studies go on from the checkpoints without touching them or reading a test review."""
 
 from __future__ import annotations
 
@@ -209,3 +210,110 @@ def test_encode_tagged_cuts_pads_and_aligns_tags():
     X, Y = encode_tagged([("迈向新世纪", "besbe"), ("好", "s")], {"迈": 2, "向": 3, "新": 4, "好": 5}, 4)
     assert X.tolist() == [[2, 3, 4, 1], [5, 0, 0, 0]]
     assert Y.tolist() == [[TAG_IDS[t] for t in "besb"], [TAG_IDS["s"], 0, 0, 0]]
+
+
+def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(checkpoints, tmp_path, monkeypatch):
+    """helpers.adaptation (notebook 10, section 8): both arms train every objective further, from
+    the checkpoint and not from scratch; the checkpoint files stay as they were."""
+    from helpers import adaptation
+
+    folder, models = checkpoints
+    calls, pretrain = [], pretraining.pretrain
+
+    def spy(objective, corpus, vocab, config, report=print, every=100, model=None):
+        same = model is not None and all(
+            np.array_equal(a, b) for a, b in zip(model.get_weights(), models[objective].get_weights(), strict=True)
+        )
+        calls.append((objective, len(corpus), config.num_steps, same))
+        return pretrain(objective, corpus, vocab, config, report, every, model=model)
+
+    monkeypatch.setattr(pretraining, "pretrain", spy)
+    positive = np.asarray([1, 1, 0] * 4)  # TEXTS: two kind sentences, then an unkind one
+    texts = adaptation.Texts(
+        TEXTS, TEXTS[2::3], TEXTS, positive, TEXTS[:3], positive[:3], {"held": TEXTS[:3], "reviews": TEXTS[1:3]}
+    )
+    lines = []
+    result = adaptation.run(2, texts, folder, report=lines.append)
+    assert list(result["probe"]) == list(adaptation.ARMS)
+    for arm in adaptation.ARMS:
+        assert set(result["probe"][arm]) == set(adaptation.READERS)
+        for reader, accuracy in result["probe"][arm].items():
+            correct = adaptation.correct_of(result["correct"][arm][reader])
+            assert len(correct) == 3 and accuracy == correct.mean()
+        for objective in pretraining.OBJECTIVES:
+            assert set(result["held_out"][arm][objective]) == {"held", "reviews"}
+    assert set(result["loss_curves"]) == {"every_steps", "longer", "reviews"}
+    # each arm starts every objective from its checkpoint's weights, on its own text
+    assert calls == [(o, n, 2, True) for n in (len(TEXTS), len(TEXTS[2::3])) for o in pretraining.OBJECTIVES]
+    assert all(len(result["loss_curves"][arm][o]) == 1 for arm in ("longer", "reviews") for o in models)
+    assert any(line.startswith("[6/6]") for line in lines)  # progress: three objectives, two arms
+    for objective in pretraining.OBJECTIVES:  # the committed arm is the checkpoint, measured
+        committed = result["held_out"]["as committed"][objective]["held"]["loss"]
+        loss, _ = pretraining.held_out_loss(
+            models[objective], objective, TEXTS[:3], pretraining.load_vocab(folder), TINY, np.random.default_rng(0)
+        )
+        assert committed == pytest.approx(loss, rel=1e-6)
+        for arm in ("longer", "reviews"):  # they did train
+            assert result["held_out"][arm][objective]["held"]["loss"] != committed
+        loaded = pretraining.load_pretrained(objective, folder)  # verified by SHA-256: untouched
+        for a, b in zip(loaded.get_weights(), models[objective].get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    path = adaptation.write(result, "test", tmp_path / "more.json")
+    assert adaptation.read(path)["command"] == "test" and not list(tmp_path.glob(".*partial"))
+    wrong = adaptation.Texts(TEXTS[1:], *list(vars(texts).values())[1:])
+    with pytest.raises(pretraining.CheckpointError, match="another text"):
+        adaptation.run(2, wrong, folder, report=lines.append)
+
+
+def test_the_paired_interval_is_student_s_t_over_reviews():
+    from scipy import stats
+
+    from helpers.adaptation import correct_of, paired_interval
+
+    rng = np.random.default_rng(0)
+    a = rng.random(500) < 0.8
+    b = a.copy()
+    b[rng.choice(500, 40, replace=False)] ^= True  # two readers that mostly agree, review by review
+    mean, low, high = paired_interval(a, b)
+    oracle = stats.ttest_rel(a.astype(float), b.astype(float)).confidence_interval(0.95)
+    assert mean == pytest.approx(a.mean() - b.mean())
+    assert (low, high) == pytest.approx((oracle.low, oracle.high), rel=1e-9)
+    unpaired = stats.ttest_ind(a.astype(float), b.astype(float)).confidence_interval(0.95)
+    assert high - low < (unpaired.high - unpaired.low) / 2  # pairing by review is what makes it narrow
+    assert correct_of("1001").tolist() == [True, False, False, True]
+
+
+def test_the_study_never_trains_or_fits_on_a_test_review(text):
+    from helpers import adaptation
+
+    texts = adaptation.course_texts()
+    test = set(texts.test)
+    assert texts.pretraining == text.texts and len(test) == len(texts.test) == len(texts.y_test)
+    assert not test & set(texts.reviews) and not test & set(texts.pretraining) and not test & set(texts.train)
+    assert not test & set(texts.valid) and not set(texts.valid) & set(texts.train) and len(texts.y_valid)
+    assert set(texts.reviews) <= set(texts.pretraining)
+    assert set(texts.held_out["test reviews"]) <= test
+    assert not set(texts.held_out["People's Daily test sentences"]) & set(texts.pretraining)
+    assert set(np.unique(texts.y_train)) == set(np.unique(texts.y_test)) == {0, 1}
+
+
+def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoints):
+    from helpers import adaptation
+    from helpers.finetune import STARTS
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = adaptation.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:5], positive[3:5])
+    lines = []
+    result = adaptation.fine_tune_every_review(texts, 2, TINY.seq_len, folder, lines.append, batch_size=5, every=3)
+    assert result["parameters"]["num_updates"] == 2 * 3  # ceil(12 / 5) updates per epoch
+    assert list(result["runs"]) == list(STARTS)
+    for start, run in result["runs"].items():
+        correct = adaptation.correct_of(result["correct"][start])
+        assert len(correct) == 3 and run["accuracy"] == correct.mean()
+        assert (run["frozen"] is None) == (start == "scratch")
+        assert len(run["valid_per_epoch"]) == 2 and all(0 <= a <= 1 for a in run["valid_per_epoch"])
+    assert [line for line in lines if "update 6/6" in line] and lines[0].startswith("[1/4]")
+    assert result["data"]["test reviews longer than max_len"] == 0
+    with pytest.raises(ValueError, match="positions"):
+        adaptation.fine_tune_every_review(texts, 1, TINY.seq_len + 1, folder, lines.append)
