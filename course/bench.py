@@ -70,7 +70,7 @@ def bench_classroom() -> None:
     course = [sys.executable, "-m", "course"]
     shutil.rmtree(BUILD_DIR / "slide-assets", ignore_errors=True)
     figures = {
-        "course student": wall([*course, "student"]),
+        "course student": wall([*course, "student", "--out", str(BUILD_DIR / "bench-student")]),
         "course slides (cold)": wall([*course, "slides"]),
         "course slides (warm)": wall([*course, "slides"]),
         "course check-slides": wall([*course, "check-slides"]),

@@ -6,7 +6,7 @@
                  [--scheduler ADDRESS|local[:N] | --scheduler-file FILE] [--large] [--y RESULT]
     course tidy [--check]          slide metadata, navigation, glossary links, tidy metadata
     course refresh [NOTEBOOK ...]  re-execute notebooks in place (their stored outputs)
-    course student [--out DIR]     the student edition (no solutions, no outputs)
+    course student [--out DIR] [--reset NOTEBOOK ...]   the student edition (no solutions); your edits are kept
     course slides [--out DIR]      reveal.js decks that work offline
     course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
@@ -125,7 +125,14 @@ def _parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="re-execute notebooks in place, then tidy them")
     refresh.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
     student = sub.add_parser("student", help="build the student edition")
-    student.add_argument("--out", type=Path, default=BUILD_DIR / "student", help="folder (default: build/student/)")
+    student.add_argument("--out", type=Path, default=None, help="folder (default: student/, kept by make clean)")
+    student.add_argument(
+        "--reset",
+        nargs="+",
+        default=[],
+        metavar="NOTEBOOK",
+        help="a fresh copy of these notebooks; your copy is moved to backups/ first, never deleted",
+    )
     slides = sub.add_parser("slides", help="build reveal.js decks of every notebook")
     slides.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
     check = sub.add_parser("check-slides", help="build the decks and check every slide fits 1280x800 in Chromium")
@@ -435,11 +442,26 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_student(args: argparse.Namespace) -> int:
     from course import student
 
-    if problems := inputs.out_problems(args.out):
+    out = args.out or student.DEFAULT_OUT
+    if problems := inputs.out_problems(out):
         raise UsageError(problems[0])
+    try:
+        student.reset_names(args.reset)
+    except FileNotFoundError as error:
+        raise UsageError(f"--reset: {error}") from None
     start = time.perf_counter()
-    written = student.build(args.out)
-    print(f"student edition: {len(written)} notebooks in {args.out} ({time.perf_counter() - start:.1f} s)")
+    edition = student.build(out, reset=args.reset)
+    if edition.moved_from:
+        print(f"moved your earlier edition from {edition.moved_from} to {out}, where make clean never reaches it")
+    for path in edition.backed_up:
+        print(f"your earlier copy is kept in {path}; a fresh copy took its place")
+    if edition.kept:
+        names = ", ".join(p.name for p in edition.kept)
+        first = edition.kept[0].name.split("_", 1)[0]
+        print(f"kept your work (not overwritten): {names}; a fresh copy of one: make student RESET={first}")
+    seconds = time.perf_counter() - start
+    counts = f"{len(edition.written)} files written, {len(edition.kept)} of yours kept"
+    print(f"student edition in {out}: {counts} ({seconds:.1f} s)")
     return 0
 
 
