@@ -24,7 +24,7 @@ import pytest
 from course import student
 from helpers.exercises.core import CORRECT, NOT_ANSWERED, NOT_ANSWERED_FUNCTION
 from helpers.paths import REPO_ROOT, notebook_paths
-from tests.notebooks.test_papermill import OTHER_PARAMETERS
+from tests.notebooks.test_papermill import OTHER_PARAMETERS, assert_parameters_applied
 from tests.unit.test_student_edition import FIRST, answer
 
 NOTEBOOKS = notebook_paths()
@@ -119,7 +119,10 @@ def test_student_links_resolve(path, edition):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
+def test_student_edition_runs_with_other_parameters_and_says_not_answered(path, edition, tmp_path):
+    """The student edition runs to the end with other parameters, from another directory (the
+    papermill case of every notebook: see `assert_parameters_applied`); every check then says
+    "not answered yet"."""
     out = tmp_path / path.name
     pm.execute_notebook(
         str(edition / path.name),
@@ -129,7 +132,9 @@ def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
         progress_bar=False,
         cwd=str(tmp_path),
     )
-    cells = exercise_section(nbformat.read(out, as_version=4))
+    executed = nbformat.read(out, as_version=4)
+    assert_parameters_applied(executed, OTHER_PARAMETERS[path.stem])
+    cells = exercise_section(executed)
     checks = [c for c in cells if c.cell_type == "code" and "helpers.exercises import check_" in c.source]
     assert len(checks) >= 3
     for check in checks:
