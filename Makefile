@@ -12,8 +12,9 @@
 #   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
 #   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
-#   make bench      time the runner against plain papermill, and a sweep in parallel (prints figures)
+#   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
+#   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 20 min)
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
@@ -39,10 +40,10 @@ JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain pretrain-more finetune-all student lock clean \
-        bench bench-classroom sweep-demo results-full
+        bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,21p' Makefile | sed 's/^# *//'
+	@sed -n '2,22p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -124,11 +125,15 @@ clean:
 	rm -rf build .pytest_cache
 	@if [ -d student ]; then echo "kept: student/ (your work; delete it yourself if you mean to)"; fi
 
-bench: $(STAMP)
+bench: $(STAMP) setup-browser
 	$(BIN)/course bench runner
+	$(BIN)/course bench tests
 
 bench-classroom: $(STAMP) setup-browser
 	$(BIN)/course bench classroom
+
+bench-tests: $(STAMP) setup-browser
+	$(BIN)/course bench tests
 
 # 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
 sweep-demo: $(STAMP)

@@ -14,7 +14,7 @@
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
-    course bench {runner,classroom}      benchmarks that print figures
+    course bench {runner,classroom,tests}   benchmarks that print figures
 
 NOTEBOOK is a file name, a stem (`02_gradient_descent_by_hand`) or a number (`02`). Values follow
 papermill's `-p` rules (True/False/None, int, float, else text); a list is written `"[1, 2]"`.
@@ -174,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     full.add_argument("--scheduler", help="run them on Dask: tcp://host:port, tls://..., or local[:N]")
     full.add_argument("--scheduler-file", help="run them on the Dask scheduler described in this file")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("which", choices=["runner", "classroom"])
+    bench.add_argument("which", choices=["runner", "classroom", "tests"])
     return parser
 
 
@@ -598,7 +598,7 @@ def cmd_results_full(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from course import bench
 
-    {"runner": bench.bench_runner, "classroom": bench.bench_classroom}[args.which]()
+    {"runner": bench.bench_runner, "classroom": bench.bench_classroom, "tests": bench.bench_tests}[args.which]()
     return 0
 
 
