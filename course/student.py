@@ -40,6 +40,7 @@ import nbformat
 
 from course.notebooks import dumps
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, notebook_path, notebook_paths
+from helpers.provenance import write_whole
 
 SOLUTION_TAG = "solution"
 DEFAULT_OUT = REPO_ROOT / "student"
@@ -115,20 +116,6 @@ def read_record(out_dir: Path) -> dict[str, str]:
         return {}
     files = record.get("files") if isinstance(record, dict) else None
     return {k: v for k, v in files.items() if isinstance(v, str)} if isinstance(files, dict) else {}
-
-
-def write_whole(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all: a temporary file in the same folder, flushed,
-    then renamed over `path` (a symlink at `path` is replaced, never followed)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def is_ours(path: Path, record: dict[str, str], new: bytes) -> bool:

@@ -34,6 +34,7 @@ display    show a helper's source, format a table, mean ± std, shorten a value
 record     name a result in the notebook's outputs (the `course` runner reads it back)
 tf_quiet   import TensorFlow without its start-up log lines
 paths      where the repository's folders are (from this package, never from the cwd)
+provenance  versions, hardware and whole-file writes behind every committed result
 exercises  the self-checking exercises: one module of checkers per notebook over `core`
 """
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from helpers import pretraining
 from helpers.paths import REPO_ROOT
+from helpers.provenance import hardware, versions
 from helpers.results import read_results, write_results
 
 ARMS = ("as committed", "longer", "reviews")
@@ -241,7 +242,7 @@ def run(
         "training reviews": len(texts.train),
         "test reviews": len(texts.test),
     }
-    result["versions"], result["hardware"] = pretraining.versions(), pretraining.hardware()
+    result["versions"], result["hardware"] = versions(), hardware()
     result["total_seconds"] = round(time.perf_counter() - start, 1)
     return result
 
@@ -353,7 +354,7 @@ def fine_tune_every_review(
         "test reviews longer than max_len": sum(len(t) > max_len for t in texts.test),
     }
     result["checkpoints"] = {"made": provenance["made"], "files_sha256": provenance["files_sha256"]}
-    result["versions"], result["hardware"] = pretraining.versions(), pretraining.hardware()
+    result["versions"], result["hardware"] = versions(), hardware()
     result["total_seconds"] = round(time.perf_counter() - start_time, 1)
     return result
 
