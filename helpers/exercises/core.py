@@ -89,6 +89,11 @@ class Mistake:
     hint: str
 
 
+class AnyOf(tuple):
+    """A reference value with more than one right form (e.g. Adam with ε before or after the bias
+    correction): an answer equal to any one of them is right."""
+
+
 class _OverLimit(BaseException):
     """Raised inside the learner's code when a check passes its time or memory limit (a
     BaseException, so that the learner's `except Exception` does not swallow it)."""
@@ -291,7 +296,9 @@ def _not_answered(answer: Any) -> bool:
 def _over_limit(what: str, over: str | None, subject: str) -> Verdict:
     if over == "memory":
         return Verdict(False, f"{NOT_YET}: {what}: {subject} used too much memory (over {MEMORY_LIMIT // 2**30} GB).")
-    return Verdict(False, f"{NOT_YET}: {what}: {subject} took too long (over {TIME_LIMIT:g} s); a loop that never ends?")
+    return Verdict(
+        False, f"{NOT_YET}: {what}: {subject} took too long (over {TIME_LIMIT:g} s); a loop that never ends?"
+    )
 
 
 def _limited(what: str, subject: str, body: Callable[[], Verdict]) -> Verdict:
@@ -375,7 +382,9 @@ def _raised(error: BaseException, args: tuple) -> Verdict:
         detail = " ".join(str(error).split())[:120]
     except Exception:
         detail = "(a message that cannot be shown)"
-    return Verdict(False, f"{NOT_YET}: your function raised {_name_of(error)}: {detail} (on inputs {_inputs(args, 30)}).")
+    return Verdict(
+        False, f"{NOT_YET}: your function raised {_name_of(error)}: {detail} (on inputs {_inputs(args, 30)})."
+    )
 
 
 def check_function(
@@ -405,6 +414,8 @@ def check_function(
     given = compare or (lambda a, b: same(a, b, rtol, atol))
 
     def equal(got: Any, want: Any) -> bool:
+        if isinstance(want, AnyOf):
+            return any(equal(got, w) for w in want)
         try:
             with np.errstate(all="ignore"):
                 return bool(given(got, want))
@@ -441,7 +452,8 @@ def _wrong_values(what: str, cases: list, answers: list, expected: list, wrong: 
     which value, on the first input where it is wrong."""
     k = wrong[0]
     got = answers[k]
-    mismatch = describe_mismatch(got, expected[k])
+    want = expected[k][0] if isinstance(expected[k], AnyOf) else expected[k]
+    mismatch = describe_mismatch(got, want)
     if mismatch:
         return Verdict(
             False, f"{NOT_YET}: {what}. Your function returned {mismatch} (on inputs {_inputs(cases[k], 40)})."

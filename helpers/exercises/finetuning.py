@@ -58,7 +58,9 @@ def check_sign_test(fn: Any) -> Verdict:
     (wins ~ Binomial(n, 1/2) when neither condition is better)."""
     from scipy import stats
 
-    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (12, 20), (5, 10), (3, 6)]  # edges: n/2, 0, n
+    n = int(input_rng().integers(11, 31))
+    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (int(input_rng().integers(0, n + 1)), n), (5, 10), (3, 6)]
+    # edges: n/2 (the doubled tail passes 1), 0, n; and one n drawn afresh each time
     reference = lambda w, n: float(stats.binomtest(w, n, 0.5).pvalue)  # noqa: E731
     one_sided = lambda w, n: float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))  # noqa: E731
     return check_function(
@@ -108,6 +110,14 @@ def check_permutation_test(fn: Any) -> Verdict:
         what="the permutation p-value",
         mistakes=[
             Mistake(lambda d: _permutation_p(d, two_sided=False), "that is one-sided: compare |mean|, not the mean."),
+            Mistake(
+                lambda d: 2 * _permutation_p(d, two_sided=False),
+                "a doubled one-sided share is not the two-sided one (and can pass 1); compare |mean|.",
+            ),
+            Mistake(
+                lambda d: min(1.0, 2 * _permutation_p(d, two_sided=False)),
+                "a doubled one-sided share is not the two-sided one; compare |mean|.",
+            ),
             Mistake(
                 lambda d: _permutation_p(d, strict=True),
                 "count the patterns with |mean| ≥ observed, the observed pattern itself included; compare with a "

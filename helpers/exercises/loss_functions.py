@@ -21,7 +21,7 @@ from helpers.losses import (
 
 def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
     """Exercise 01.1: MSE = 1/n Σ (y_i − ŷ_i)² of the given labels and predictions."""
-    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    y, y_hat = np.array(y, float), np.array(y_hat, float)  # private copies, read before the answer is
     return check_value(
         answer,
         mse(y, y_hat),
@@ -41,7 +41,7 @@ def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> 
 
 def check_bce_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
     """Exercise 01.1: BCE = −1/n Σ [y log ŷ + (1 − y) log(1 − ŷ)], natural logarithm."""
-    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    y, y_hat = np.array(y, float), np.array(y_hat, float)  # private copies, read before the answer is
     value = binary_cross_entropy(y, y_hat)
     return check_value(
         answer,
@@ -98,6 +98,10 @@ def check_bce_from_logits(fn: Any) -> Verdict:
                 lambda y, z: binary_cross_entropy_from_logits(1 - y, z),
                 "the labels are swapped: −log σ(z) is the cost of y = 1.",
             ),
+            Mistake(
+                lambda y, z: binary_cross_entropy_from_logits(y, z) * y.size,
+                "that is the sum over samples, not the mean.",
+            ),
         ],
     )
 
@@ -123,11 +127,19 @@ def check_softmax_ce_grad(fn: Any) -> Verdict:
     """Exercise 01.4: ∂CCE/∂Z = (softmax(Z) − one-hot(labels)) / n for integer labels and (n, K) logits."""
     rng = input_rng()
     cases = [(rng.integers(0, k, n), rng.normal(0, 3, (n, k))) for n, k in ((5, 4), (3, 2), (8, 6))]
-    cases.append((np.array([0, 2]), np.array([[1000.0, 0.0, -1000.0], [5.0, 1001.0, 1000.0]])))
+    # huge logits, and a row far below the others (one maximum for the whole batch empties it)
+    cases.append(
+        (np.array([0, 2, 1]), np.array([[1000.0, 0.0, -1000.0], [5.0, 1001.0, 1000.0], [-1000.0, -999.0, -1001.0]]))
+    )
 
     def naive(labels, Z):  # e^{1000} = inf: nan in the huge rows
         with np.errstate(all="ignore"):
             E = np.exp(Z)
+            return (E / E.sum(axis=1, keepdims=True) - one_hot(labels, Z.shape[1])) / len(labels)
+
+    def batch_max(labels, Z):
+        with np.errstate(all="ignore"):
+            E = np.exp(Z - Z.max())
             return (E / E.sum(axis=1, keepdims=True) - one_hot(labels, Z.shape[1])) / len(labels)
 
     def columns(labels, Z):
@@ -151,5 +163,10 @@ def check_softmax_ce_grad(fn: Any) -> Verdict:
                 "right for moderate logits, but e^z overflows for z = 1000; subtract each row's maximum first.",
             ),
             Mistake(columns, "softmax normalises each sample's row (axis=1), not each class's column."),
+            Mistake(
+                batch_max,
+                "one maximum for the whole batch: a row far below it has every e^(z − max) round to 0, "
+                "and 0/0 is nan. The shift that keeps softmax finite is per row.",
+            ),
         ],
     )

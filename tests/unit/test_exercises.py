@@ -245,7 +245,7 @@ CASES = {
         ex.check_adam_update,
         adam_paper,
         [
-            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "1 − βᵗ"),
+            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "correct"),
             (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, -g, m, v, t, lr, b1, b2, eps), None),
         ],
     ),
@@ -326,7 +326,7 @@ CASES = {
     "perplexity": (
         ex.check_perplexity,
         lambda loss: float(np.e**loss),
-        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "exp(+loss)")],
+        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "falls")],
     ),
     "masked_mean": (
         ex.check_masked_mean,
