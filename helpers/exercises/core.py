@@ -128,6 +128,7 @@ def _limits(seconds: float, memory: int) -> Iterator[dict]:
             raise _OverLimit(state["over"])
 
     previous = signal.signal(signal.SIGALRM, tick)
+    address_space = _cap_address_space(memory)
     signal.setitimer(signal.ITIMER_REAL, _TICK, _TICK)
     try:
         yield state
@@ -137,9 +138,38 @@ def _limits(seconds: float, memory: int) -> Iterator[dict]:
                 state["active"] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
+                _restore_address_space(address_space)
                 break
             except _OverLimit:
                 continue
+
+
+def _cap_address_space(memory: int) -> tuple[int, int] | None:
+    """Let the process's address space grow by at most `memory` bytes (so that even one huge
+    allocation in C fails with MemoryError); returns the limits to restore, or None when it
+    cannot be set here."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = size + memory
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        if soft != resource.RLIM_INFINITY and soft <= cap:
+            return None
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        return soft, hard
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
+def _restore_address_space(limits: tuple[int, int] | None) -> None:
+    if limits is not None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, limits)
 
 
 def _learner_errstate() -> dict:
@@ -201,11 +231,25 @@ def _name_of_type(value: Any) -> str:
 
 def plain(value: Any, depth: int = 0) -> Any:
     """`value` with tensors made NumPy arrays, tuples and lists item by item (at most 5 levels
-    deep and 100,000 items); anything else as it is. Tensors are recognised by the module of
-    their type and a `.numpy()` method, so TensorFlow is never imported here."""
-    if type(value) in (list, tuple) and depth < 5 and len(value) <= 100_000:
-        items = [plain(v, depth + 1) for v in value]
-        return tuple(items) if type(value) is tuple else items
+    deep and 100,000 items), subclasses of str, int, float, list, tuple and ndarray made the
+    plain type (so an overridden `==` cannot vouch for itself); anything else as it is. Tensors
+    are recognised by the module of their type and a `.numpy()` method, so TensorFlow is never
+    imported here."""
+    kind = type(value)
+    if kind in (str, int, float, bool, np.ndarray, type(None)):
+        return value
+    for base, exact in ((str, str.__str__), (int, int.__int__), (float, float.__float__)):
+        if isinstance(value, base) and not isinstance(value, (bool, np.generic)):
+            return exact(value)
+    if isinstance(value, np.ndarray):
+        return np.array(value, subok=False)
+    if isinstance(value, (list, tuple)):
+        size = list.__len__(value) if isinstance(value, list) else tuple.__len__(value)
+        if depth >= 5 or size > 100_000:
+            return value
+        items = list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
+        items = [plain(v, depth + 1) for v in items]
+        return tuple(items) if isinstance(value, tuple) else items
     module = getattr(type(value), "__module__", None)
     if isinstance(module, str) and module.split(".")[0] in _TENSOR_MODULES:
         to_numpy = getattr(value, "numpy", None)
@@ -248,9 +292,8 @@ def same(a: Any, b: Any, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
         if isinstance(a, str) or isinstance(b, str):
             return isinstance(a, str) and isinstance(b, str) and a == b
         x, y = _as_array(a), _as_array(b)
-        if x is None or y is None:
-            result = a == b
-            return isinstance(result, (bool, np.bool_)) and bool(result)
+        if x is None or y is None:  # other objects: of the same (plain) type, and equal
+            return x is None and y is None and type(a) is type(b) and (a == b) is True
         if _low_precision(a) or _low_precision(b):
             rtol, atol = max(rtol, 1e-5), max(atol, 1e-7)
         with np.errstate(all="ignore"):
@@ -309,6 +352,8 @@ def _limited(what: str, subject: str, body: Callable[[], Verdict]) -> Verdict:
             verdict = body()
     except _OverLimit:
         return _over_limit(what, state.get("over"), subject)
+    except MemoryError:
+        return _over_limit(what, "memory", subject)
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # noqa: BLE001 — an odd answer object: a verdict, not a traceback
@@ -432,6 +477,8 @@ def check_function(
                     answers.append(plain(fn(*copy.deepcopy(args))))
             except (_OverLimit, KeyboardInterrupt):
                 raise
+            except MemoryError:
+                return _over_limit(what, "memory", "your function")
             except BaseException as error:  # noqa: BLE001 — the learner's code: report, do not crash
                 return _raised(error, args)
         if any(a is None for a in answers):

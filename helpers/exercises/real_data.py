@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from helpers.baselines import accuracy_and_macro_f1
-from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
+from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng, same
 from helpers.text import char_ngrams
 
 
@@ -98,7 +98,7 @@ def check_near_twins(fn: Any) -> Verdict:
             base = base[:j] + "!" + base[j + 1 :]  # one character changed
         test.append(base)
     cases = [(test, train, 0.8), (test, train, 0.5), (test[:5], train, 1.0)]
-    as_list = lambda got, ref: sorted(int(i) for i in got) == ref if hasattr(got, "__iter__") else False  # noqa: E731
+    as_list = lambda got, ref: same(sorted(int(i) for i in got), ref)  # noqa: E731
     return check_function(
         fn,
         cases,
