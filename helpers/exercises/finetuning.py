@@ -102,7 +102,8 @@ def check_permutation_test(fn: Any) -> Verdict:
     """Exercise 06.3: `permutation_p(d)` → the exact two-sided p-value of the paired permutation
     (sign-flip) test: the share of the 2^n sign patterns whose |mean| is ≥ the observed |mean|."""
     rng = input_rng()
-    cases = [(rng.normal(0.01, 0.01, n),) for n in (3, 5, 8)] + [(np.array([0.02, -0.01, 0.015, 0.005]),)]
+    # a negative mean too: there, twice the one-sided share is not the two-sided one
+    cases = [(rng.normal(0.01, 0.01, n),) for n in (3, 5, 8)] + [(np.array([-0.02, 0.01, -0.015, -0.005]),)]
     return check_function(
         fn,
         cases,

@@ -46,6 +46,7 @@ def _padded_cases() -> list[tuple[np.ndarray, np.ndarray]]:
         ids = np.zeros((n, t), dtype=int)
         for row, length in enumerate(lengths):
             ids[row, :length] = rng.integers(1, 50, size=length)  # every id but 0 (padding) may occur
+        ids[0, 0] = 1  # and id 1 does: it is a character, not padding
         cases.append((rng.normal(size=(n, t, d)), ids))
     return cases
 
