@@ -66,7 +66,10 @@ def check_attention(fn: Any) -> Verdict:
         what="one head of attention",
         mistakes=[
             Mistake(variant(scale=False), "divide the scores Q Kᵀ by √d_k before the softmax."),
-            Mistake(variant(axis=0), "each query's weights sum to 1: take the softmax along each row (over the keys)."),
+            Mistake(
+                variant(axis=0),
+                "your weights sum to 1 down each column (over the queries), not over each query's keys.",
+            ),
             Mistake(
                 lambda Q, K, V, mask: variant()(Q, K, V, None),
                 "your function ignores the mask: some queries look at keys they should not see.",

@@ -45,7 +45,7 @@ def check_paired_interval(fn: Any) -> Verdict:
             ),
             Mistake(
                 lambda a, b: interval(a, b, paired=False),
-                "that interval treats a and b as independent; pair them by seed and use the spread of a − b.",
+                "that interval treats a and b as independent, though each a is paired with a b by seed.",
             ),
             Mistake(lambda a, b: interval(a, b, ddof=0), "use the sample standard deviation (ddof=1)."),
             Mistake(lambda a, b: interval(a, b, root=False), "the standard error is s/√n, not s/n."),
@@ -110,14 +110,17 @@ def check_permutation_test(fn: Any) -> Verdict:
         _permutation_p,
         what="the permutation p-value",
         mistakes=[
-            Mistake(lambda d: _permutation_p(d, two_sided=False), "that is one-sided: compare |mean|, not the mean."),
+            Mistake(
+                lambda d: _permutation_p(d, two_sided=False),
+                "that is one-sided: it counts only the patterns on the observed mean's side.",
+            ),
             Mistake(
                 lambda d: 2 * _permutation_p(d, two_sided=False),
-                "a doubled one-sided share is not the two-sided one (and can pass 1); compare |mean|.",
+                "a doubled one-sided share is not the two-sided one (and it can pass 1).",
             ),
             Mistake(
                 lambda d: min(1.0, 2 * _permutation_p(d, two_sided=False)),
-                "a doubled one-sided share is not the two-sided one; compare |mean|.",
+                "a doubled one-sided share is not the two-sided one when the observed mean is negative.",
             ),
             Mistake(
                 lambda d: _permutation_p(d, strict=True),

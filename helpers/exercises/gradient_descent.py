@@ -91,7 +91,7 @@ def check_l2_logistic_grads(fn: Any) -> Verdict:
         _l2_grads,
         what="the regularised gradients (∂L/∂θ, ∂L/∂b)",
         mistakes=[
-            Mistake(variant(0.0), "these are the gradients without the penalty: add ∂/∂θ of (μ/2)‖θ‖²."),
+            Mistake(variant(0.0), "these are the gradients without the penalty's term."),
             Mistake(
                 variant(0.5), "your penalty term is half what it should be: what does the power rule do to the 1/2?"
             ),
@@ -166,7 +166,7 @@ def check_adam_update(fn: Any) -> Verdict:
             Mistake(swapped, "each running mean keeps β of its old value and mixes in 1 − β of the new one."),
             Mistake(
                 lambda w, *rest: (lambda r: (w + (w - r[0]), r[1], r[2]))(_adam(w, *rest)),
-                "the step goes against the gradient: subtract it.",
+                "your step goes up the gradient, so the loss grows.",
             ),
             Mistake(
                 lambda *a: _adam(*a, no_eps=True),

@@ -29,11 +29,11 @@ def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> 
         rtol=HAND_RTOL,
         mistakes=[
             Mistake(np.sum((y - y_hat) ** 2), "that is the sum of the squared errors; MSE is their mean."),
-            Mistake(np.sqrt(mse(y, y_hat)), "that is the root of the MSE (RMSE); leave out the square root."),
-            Mistake(np.mean(np.abs(y - y_hat)), "that is the mean absolute error; square each error."),
+            Mistake(np.sqrt(mse(y, y_hat)), "that is the root of the MSE (RMSE)."),
+            Mistake(np.mean(np.abs(y - y_hat)), "that is the mean absolute error."),
             Mistake(
                 np.mean((1 - y_hat) ** 2),
-                "you measured every distance to 1, the source's §5 mistake; measure it to each sample's own label.",
+                "you measured every distance to 1, the source's §5 mistake.",
             ),
         ],
     )
@@ -87,8 +87,7 @@ def check_bce_from_logits(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 naive,
-                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and the log "
-                "becomes inf. Rewrite −log σ(z) and −log(1 − σ(z)) with softplus.",
+                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and its log becomes inf.",
             ),
             Mistake(
                 clipped,
@@ -116,7 +115,7 @@ def check_mae(fn: Any) -> Verdict:
         lambda y, y_hat: float(np.mean(np.abs(y - y_hat))),
         what="the mean absolute error",
         mistakes=[
-            Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "positive and negative errors cancel: take |y − ŷ|."),
+            Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "in your mean, positive and negative errors cancel."),
             Mistake(mse, "that is the MSE, the loss for Gaussian noise. Laplace noise has |y − ŷ| in the exponent."),
             Mistake(lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), "that is the sum; take the mean."),
         ],
@@ -160,7 +159,7 @@ def check_softmax_ce_grad(fn: Any) -> Verdict:
             Mistake(lambda t, Z: softmax(Z) / len(t), "differentiate the −z_t term of the loss too."),
             Mistake(
                 naive,
-                "right for moderate logits, but e^z overflows for z = 1000; subtract each row's maximum first.",
+                "right for moderate logits, but e^z overflows for z = 1000, and inf/inf is nan.",
             ),
             Mistake(columns, "softmax normalises each sample's row (axis=1), not each class's column."),
             Mistake(

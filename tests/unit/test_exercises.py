@@ -199,7 +199,7 @@ CASES = {
     "bce_from_logits": (
         ex.check_bce_from_logits,
         lambda y, z: float(np.mean(y * softplus(-z) + (1 - y) * softplus(z))),
-        [(lambda y, z: naive_bce_from_logits(y, z), "softplus")],
+        [(lambda y, z: naive_bce_from_logits(y, z), "rounds to exactly 0 or 1")],
     ),
     "mae": (
         ex.check_mae,
@@ -212,7 +212,7 @@ CASES = {
         [
             (lambda t, Z: softmax_ce_grad(t, Z) * len(t), "mean"),
             (lambda t, Z: naive_softmax(Z) - np.eye(Z.shape[1])[t], None),
-            (naive_softmax_ce_grad, "overflow"),
+            (naive_softmax_ce_grad, "overflows"),
         ],
     ),
     "mse_grad": (
@@ -312,7 +312,7 @@ CASES = {
         lambda Q, K, V, mask: one_head(Q, K, V, mask),
         [
             (lambda Q, K, V, mask: one_head(Q * np.sqrt(Q.shape[-1]), K, V, mask), "√d_k"),
-            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "along each row"),
+            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "each query's keys"),
         ],
     ),
     "block_params": (
