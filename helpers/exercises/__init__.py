@@ -10,8 +10,11 @@ over one checking core.
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
 own helpers (or scipy, numpy), never with a number typed in by hand, and gives a hint for each
-common mistake, never the answer. `tests/unit/test_exercises.py` shows every checker accepting a
-right answer and naming each mistake.
+common mistake, never the answer. Every checker gives a verdict for any answer at all, within a
+time and memory limit (see `core`); its random inputs are drawn afresh on every call.
+`tests/unit/test_exercises.py` shows every checker accepting a right answer and naming each
+mistake; `tests/unit/test_checker_battery.py` hands every checker 3,000 right, wrong and hostile
+answers.
 """
 
 from helpers.exercises.attention import check_attention, check_block_params, check_causal_mask

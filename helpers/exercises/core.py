@@ -26,9 +26,12 @@ The limit is a repeating `SIGALRM` timer in the main thread (where Jupyter runs 
 checks the clock and the process's resident memory, and raises inside the learner's code when a
 limit is passed. Measured, it stops `time.sleep`, a pure-Python endless loop and a list that
 grows without end within one tick (0.25 s) of the limit, and the learner's code does not keep
-running afterwards. A daemon thread with a timeout, the alternative, returns a verdict in time
-but cannot stop the thread, which keeps burning a core for the rest of the session. Outside the
-main thread (no signals there) a check runs without the limit.
+running afterwards; one huge allocation fails at once, as the address space may grow by
+`MEMORY_LIMIT` at most during the check. A daemon thread with a timeout, the alternative, returns
+a verdict in time but cannot stop the thread, which keeps burning a core for the rest of the
+session. What no in-kernel limit can stop: a single long call into C (it is stopped when it
+returns) and a loop that catches `BaseException` and carries on (Jupyter's interrupt button
+cannot stop it either). Outside the main thread (no signals there) a check runs without limit.
 
 A `Verdict` is what a checker returns. Its `repr` is its message, so a checker called last in a
 cell shows the message and nothing else. The checkers themselves are in

@@ -177,7 +177,7 @@ def check_adam_update(fn: Any) -> Verdict:
                 "ε is inside your square root; for small gradients that changes the step by far more than ε.",
             ),
             Mistake(
-                lambda *a: _adam(*a[:-1], a[-1], step=a[4] - 1),
+                lambda *a: _adam(*a, step=a[4] - 1),
                 "your bias correction uses the step number before this one; t is already the new step's number.",
             ),
         ],

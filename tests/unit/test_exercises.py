@@ -545,3 +545,31 @@ def test_hints_do_not_state_the_answer():
 
         message = ex.check_l2_logistic_grads(grads).message
         assert "Hint:" in message and "μθ" not in message, message
+
+
+def test_an_answer_that_changes_the_inputs_while_read_does_not_change_the_verdict():
+    """The share is counted from a private copy, before the answer is read: an answer object that
+    empties the list of lines and claims the share of what is left gets no ✓."""
+    lines = list("abaaccd")
+
+    class Sneaky:
+        def __float__(self):
+            lines[:] = ["x", "y"]  # no repeats left: a share of 0
+            return 0.0
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(float(self), dtype=dtype)
+
+    assert not ex.check_duplicate_share(Sneaky(), lines).correct
+    assert ex.check_duplicate_share(3 / 7, list("abaaccd")).correct
+
+
+def test_a_tensorflow_answer_and_a_learners_seterr_are_fine(tf):
+    saved = np.seterr(all="raise")  # what a learner might try in a course about overflow
+    try:
+        assert ex.check_mae(lambda y, y_hat: tf.reduce_mean(tf.abs(y - y_hat))).correct
+        assert ex.check_mse_value(tf.constant(np.mean((np.array(Y) - Y_HAT) ** 2), tf.float32), Y, Y_HAT).correct
+        assert ex.check_softmax_ce_grad(softmax_ce_grad).correct
+        assert not ex.check_softmax_ce_grad(naive_softmax_ce_grad).correct
+    finally:
+        np.seterr(**saved)
