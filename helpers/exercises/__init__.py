@@ -13,8 +13,8 @@ own helpers (or scipy, numpy), never with a number typed in by hand, and gives a
 common mistake, never the answer. Every checker gives a verdict for any answer at all, within a
 time and memory limit (see `core`); its random inputs are drawn afresh on every call.
 `tests/unit/test_exercises.py` shows every checker accepting a right answer and naming each
-mistake; `tests/unit/test_checker_battery.py` hands every checker 3,000 right, wrong and hostile
-answers.
+mistake; `tests/unit/test_checker_battery.py` hands every checker right answers in every form,
+plausible wrong ones and hostile objects, and checks each verdict.
 """
 
 from helpers.exercises.attention import check_attention, check_block_params, check_causal_mask
