@@ -34,7 +34,18 @@ import pytest
 
 from helpers import exercises as ex
 from helpers.exercises import core
-from tests.unit.test_exercises import CASES, lstm_step, naive_softmax
+from tests.unit.test_exercises import (
+    CASES,
+    backward_last_state,
+    block_params,
+    grad_h0,
+    lstm_step,
+    macro_f1,
+    naive_softmax,
+    pad_with_keras,
+    viterbi,
+    word_prf,
+)
 
 # ---------------------------------------------------------------- numeric forms of an answer
 
@@ -181,6 +192,50 @@ EXTRA_WRONG: dict[str, list[Any]] = {
     "mse_value": [0.0, 1.0],
     "first_order": [0.0],
     "lstm_count": [0, 4 * (64 * 32 + 64 * 64 + 64) + 1],
+    "bce_from_logits": [
+        lambda y, z: float(np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)) * len(y)),
+        lambda y, z: float(np.mean(y * np.logaddexp(0, z) + (1 - y) * np.logaddexp(0, -z))),  # labels swapped
+        lambda y, z: float(np.mean(-y * np.log(np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)))),  # one-sided
+    ],
+    "mae": [lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), lambda y, y_hat: float(np.mean(y - y_hat))],
+    "mse_grad": [lambda y, y_hat: (y_hat - y) / len(y), lambda y, y_hat: 2 * (y_hat - y) / (len(y) - 1)],
+    "l2_grads": [
+        lambda X, y, th, b, mu: (lambda g: (g[0] - mu * th / 2, g[1]))(CASES["l2_grads"][1](X, y, th, b, mu)),
+        lambda X, y, th, b, mu: (lambda g: (g[0], g[1] + mu * b))(CASES["l2_grads"][1](X, y, th, b, mu)),
+    ],
+    "pad": [
+        lambda s, m, p, t: pad_with_keras(s, m, "post" if p == "pre" else "pre", t),
+        lambda s, m, p, t: pad_with_keras(s, m, p, t) - 1,  # padded with −1
+    ],
+    "classifier_count": [
+        lambda v, e, u, bi: CASES["classifier_count"][1](v, e, u, bi) - 1,  # no Dense bias
+        lambda v, e, u, bi: v * e + 4 * (u * e + u * u + u) + (2 if bi else 1) * u + 1,  # one LSTM
+    ],
+    "forget_bias": [lambda bias, u: bias[1::4], lambda bias, u: bias[3 * u :]],
+    "grad_h0": [
+        lambda X, W, U, b, h0, v: grad_h0(X, W, U, b, h0, v) * 2,
+        lambda X, W, U, b, h0, v: grad_h0(X[:-1], W, U, b, h0, v) if len(X) > 1 else v @ U.T,
+    ],
+    "join_states": [lambda f, b: np.concatenate([b[:, ::-1], f], axis=-1), lambda f, b: np.dstack([f, b[::-1]])],
+    "backward_state": [
+        lambda X, K, R, b: backward_last_state(X, K, R, b) * 0.5,
+        lambda X, K, R, b: backward_last_state(X[:, 1:], K, R, b),  # one step short
+    ],
+    "macro_f1": [
+        lambda t, p: 2 * np.sum((t == 1) & (p == 1)) / (np.sum(t == 1) + np.sum(p == 1)),
+        lambda t, p: float(np.mean(t == p)),
+        lambda t, p: macro_f1(p, 1 - t),
+    ],
+    "paired_interval": [
+        lambda a, b: CASES["paired_interval"][1](b, a),  # b − a
+        lambda a, b: (lambda lo, hi: (lo * 0.9, hi * 1.1))(*CASES["paired_interval"][1](a, b)),
+    ],
+    "word_prf": [
+        lambda t, p: (lambda s: (s[0], s[0], s[0]))(word_prf(t, p)),
+        lambda t, p: tuple(float(x) for x in np.mean([word_prf([a], [b]) for a, b in zip(t, p)], axis=0)),
+    ],
+    "decode": [lambda lp: list(viterbi(lp))],  # the tags as a list, where a string is asked for
+    "block_params": [lambda d, h, k, f: block_params(d, h, k, f) + d, lambda d, h, k, f: block_params(d, h, k, f) - f],
 }
 
 # ---------------------------------------------------------------- hostile objects
