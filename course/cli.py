@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from course import BUILD_DIR, inputs
+from course import BUILD_DIR, inputs, studies
 from course.runner import (
     UsageError,
     execute_many,
@@ -143,28 +143,19 @@ def _parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("pretrain", help="pretrain Part IV's three checkpoints into data/pretrained/")
     pre.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
     pre.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
-    more = sub.add_parser(
-        "pretrain-more",
-        help="Part IV: more pretraining on the same text or on the reviews only (ULMFiT), probed on sentiment",
-    )
-    more.add_argument("--steps", type=int, default=None, help="more updates per objective and arm (default: 3000)")
-    more.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="another folder for pretrain_more.json, outside the course's own (default: the committed results/)",
-    )
-    every = sub.add_parser(
-        "finetune-all", help="Part IV: fine-tune every start for sentiment on every training review (results/)"
-    )
-    every.add_argument("--epochs", type=int, default=None, help="epochs over the training reviews (default: 8)")
-    every.add_argument("--max-len", type=int, default=None, help="characters read per review (default: 128)")
-    every.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="another folder for finetune_all.json, outside the course's own (default: the committed results/)",
-    )
+    for name, (config, _) in studies.STUDIES.items():  # each study's options come from its config
+        study = sub.add_parser(name, help=config.help)
+        for f in studies.options(config):
+            study.add_argument(
+                f.metadata["flag"], type=int, default=None, help=f"{f.metadata['help']} (default: {f.default})"
+            )
+        file = config.results.name
+        study.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help=f"another folder for {file}, outside the course's own (default: results/)",
+        )
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser(
         "results-full",
@@ -524,56 +515,38 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pretrain_more(args: argparse.Namespace) -> int:
-    from helpers import adaptation, pretraining
+def study_config(name: str, args: argparse.Namespace):
+    """The study's config from its options (each checked against its range), or UsageError."""
+    config, _ = studies.STUDIES[name]
+    given = {}
+    for f in studies.options(config):
+        value = getattr(args, f.name)
+        low, high = f.metadata["range"]
+        if value is not None and not low <= value <= high:
+            note = f" ({f.metadata['note']})" if f.metadata["note"] else ""
+            raise UsageError(f"{f.metadata['flag']} {value}: allowed is an int in [{low}, {high}]{note}")
+        if value is not None:
+            given[f.name] = value
+    return config(**given), "".join(f" {studies.flag_of(config, k)} {v}" for k, v in given.items())
 
-    steps = 3000 if args.steps is None else args.steps
-    if not 1 <= steps <= 1_000_000:
-        raise UsageError(f"--steps {steps}: allowed is an int in [1, 1000000]")
+
+def cmd_study(args: argparse.Namespace) -> int:
+    """`course pretrain-more` and `course finetune-all`: one of Part IV's long studies."""
+    from helpers import pretraining
+
+    config, options = study_config(args.command, args)
     if args.out is not None and (problems := inputs.out_problems(args.out)):
         raise UsageError(problems[0])
-    path = adaptation.RESULTS_FILE if args.out is None else args.out / adaptation.RESULTS_FILE.name
+    path = config.results if args.out is None else args.out / config.results.name
     from helpers.tf_quiet import import_tensorflow
 
     import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
     try:
         pretraining.read_provenance()
-        result = adaptation.run(steps, adaptation.course_texts(), report=lambda line: print(line, flush=True))
+        result = studies.STUDIES[args.command][1](config, studies.course_texts(), report=lambda s: print(s, flush=True))
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
-    command = "course pretrain-more" + (f" --steps {args.steps}" if args.steps is not None else "")
-    adaptation.write(result, command, path)
-    print(f"{path} ({result['total_seconds']:.0f} s)")
-    return 0
-
-
-def cmd_finetune_all(args: argparse.Namespace) -> int:
-    from helpers import adaptation, pretraining
-
-    epochs = 8 if args.epochs is None else args.epochs
-    max_len = 128 if args.max_len is None else args.max_len
-    if not 1 <= epochs <= 50:
-        raise UsageError(f"--epochs {epochs}: allowed is an int in [1, 50]")
-    if not 8 <= max_len <= 128:
-        raise UsageError(f"--max-len {max_len}: allowed is an int in [8, 128] (the checkpoints' positions)")
-    if args.out is not None and (problems := inputs.out_problems(args.out)):
-        raise UsageError(problems[0])
-    path = adaptation.FINETUNE_FILE if args.out is None else args.out / adaptation.FINETUNE_FILE.name
-    from helpers.tf_quiet import import_tensorflow
-
-    import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
-    try:
-        pretraining.read_provenance()
-        texts = adaptation.course_texts()
-        result = adaptation.fine_tune_every_review(texts, epochs, max_len, report=lambda line: print(line, flush=True))
-    except pretraining.CheckpointError as err:
-        raise UsageError(str(err)) from None
-    options = "".join(
-        f" {flag} {value}"
-        for flag, value in (("--epochs", args.epochs), ("--max-len", args.max_len))
-        if value is not None
-    )
-    adaptation.write(result, "course finetune-all" + options, path)
+    studies.write(result, config.command + options, path)
     print(f"{path} ({result['total_seconds']:.0f} s)")
     return 0
 
@@ -612,8 +585,8 @@ COMMANDS = {
     "slides": cmd_slides,
     "check-slides": cmd_check_slides,
     "pretrain": cmd_pretrain,
-    "pretrain-more": cmd_pretrain_more,
-    "finetune-all": cmd_finetune_all,
+    "pretrain-more": cmd_study,
+    "finetune-all": cmd_study,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,
