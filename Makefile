@@ -73,10 +73,10 @@ run: $(STAMP)
 	$(BIN)/course run --jobs $(JOBS)
 
 test: $(STAMP) setup-browser
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m unit tests/unit
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m unit tests/unit
 
 refresh: $(STAMP)
 	$(BIN)/course refresh $(NB)

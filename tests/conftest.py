@@ -27,35 +27,27 @@ def group_of(path: Path) -> str:
     return GROUPS[relative.parts[0]]
 
 
-# Tests that each execute one whole notebook and share nothing but a cheap module fixture: the
-# two workers may take them one by one. Everything else stays with its module (nbval: with its
-# notebook, whose cells must run in order in one kernel).
-SPREAD = {"test_student_edition_runs_with_other_parameters_and_says_not_answered", "test_bad_parameters_fail_fast"}
-
-
-def work_unit(item: pytest.Item) -> str | None:
-    """The xdist group of a test (`--dist loadgroup`): its notebook or module, or None to spread."""
-    function = getattr(item, "originalname", None) or item.name
-    return None if any(function.startswith(name) for name in SPREAD) else Path(str(item.path)).name
+# Tests that each execute one whole notebook: their modules are the longest work units.
+WHOLE_NOTEBOOK_RUNS = ("test_student_edition_runs_with_other_parameters", "test_bad_parameters_fail_fast")
 
 
 def start_order(item: pytest.Item) -> tuple[int, int]:
-    """Longest work first, so that the two workers finish together: one notebook per test (the
-    student edition under other parameters), then nbval's notebooks, later notebooks (larger)
-    first; then the end-to-end tests; the unit tests last. Stable: a notebook's cells keep their order."""
-    path, unit = Path(str(item.path)), work_unit(item)
-    number = -int(path.name[:2]) if path.suffix == ".ipynb" else 0
-    if unit is None:
-        number = -int(item.name.split("[", 1)[1][:2]) if "[" in item.name else 0
-        return (0, number)
-    return ({"notebooks": 1, "classroom": 2}.get(group_of(path), 3 if group_of(path) != "unit" else 4), number)
+    """Longest work first, so that the two workers finish together. Under `--dist loadscope` a
+    work unit is a module, or a notebook for nbval (its cells run in order in one kernel), taken in
+    the order the units first appear: the modules that run whole notebooks, then nbval's notebooks,
+    later ones (larger) first, then the end-to-end tests, the unit tests last. A stable sort: a
+    notebook's cells keep their order."""
+    path = Path(str(item.path))
+    if (getattr(item, "originalname", None) or item.name).startswith(WHOLE_NOTEBOOK_RUNS):
+        return (0, 0)
+    if path.suffix == ".ipynb":
+        return (1, -int(path.name[:2]))
+    return ({"notebooks": 2, "classroom": 3}.get(group_of(path), 4), 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(group_of(Path(str(item.path))))
-        if (unit := work_unit(item)) is not None:
-            item.add_marker(pytest.mark.xdist_group(unit))
     items.sort(key=start_order)
 
 

@@ -3,11 +3,14 @@ parameter stops it in the validation cell with a clear message, before any work 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import nbformat
 import papermill as pm
 import pytest
 
-from helpers.paths import notebook_path
+from helpers.paths import REPO_ROOT, notebook_path
 
 # Small but non-default settings for every notebook (each also differs from its default).
 OTHER_PARAMETERS = {
@@ -224,3 +227,15 @@ def test_every_kind_of_bad_parameter_is_tried_on_every_notebook():
     tried = {(name, kind) for name, kinds, _, _ in bad_runs() for kind in kinds.split(" + ")}
     assert tried == {(name, kind) for name in OTHER_PARAMETERS for kind in BAD_PARAMETERS}
     assert len(bad_runs()) < len(OTHER_PARAMETERS) * len(BAD_PARAMETERS)
+
+
+def test_a_notebooks_cells_stay_together_on_two_workers():
+    """`make test`'s `--dist loadscope --no-loadscope-reorder`, with the order tests/conftest.py
+    gives, keeps every nbval cell of a notebook on one worker, in order, in one kernel: nbval over
+    a notebook, beside a test module (so that conftest's order applies), passes on two workers."""
+    args = ["-n", "2", "--dist", "loadscope", "--no-loadscope-reorder", "tests/unit/test_compare.py"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *args, "notebooks/01_loss_functions.ipynb"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout[-3000:]
