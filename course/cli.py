@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 import time
@@ -55,7 +54,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec, short
+from helpers.params import ParameterError, SpecError, notebook_spec
 from helpers.paths import notebook_path, notebook_paths
 
 
@@ -263,18 +262,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _scheduler_problems(args: argparse.Namespace) -> list[str]:
-    problems = []
-    if args.scheduler and args.scheduler_file:
-        problems.append("give --scheduler or --scheduler-file, not both")
-    if args.scheduler and not re.fullmatch(
-        r"local(:[1-9]\d{0,2})?|(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", args.scheduler
-    ):
-        problems.append(
-            f"--scheduler {short(args.scheduler)}: expected local, local:N, tcp://host:port or tls://host:port"
-        )
-    if args.scheduler_file and not Path(args.scheduler_file).is_file():
-        problems.append(f"--scheduler-file {short(args.scheduler_file)}: no such file")
-    return problems
+    from course.cluster import scheduler_problems
+
+    return scheduler_problems(args.scheduler, args.scheduler_file)
 
 
 def _make_folder(folder: Path) -> None:
@@ -565,6 +555,8 @@ def cmd_setup_browser(args: argparse.Namespace) -> int:
 def cmd_results_full(args: argparse.Namespace) -> int:
     from course import full_results
 
+    if problems := _scheduler_problems(args):
+        raise UsageError("\n".join(problems))
     return full_results.make(args.notebooks, args.scheduler, args.scheduler_file)
 
 

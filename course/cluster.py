@@ -14,13 +14,27 @@ queued tasks are cancelled. Each task runs its notebook with one thread per BLAS
 told otherwise, so that a worker's kernel is as fast as a local one and never oversubscribes.
 
 A Dask scheduler runs any code its clients send. A shared one must be reached over TLS
-(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port.
+(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port: `course` says so
+once when it connects over plain `tcp://` to an address that is not this machine's loopback.
+
+**`local` / `local:N` opens no port at all.** Its scheduler and workers live inside the `course`
+process and talk over Dask's `inproc://` transport (`LocalCluster(processes=False)`), so no other
+process — no other user of the machine — can connect to it and run code as the sweep's user
+(a TCP LocalCluster on 127.0.0.1 has no authentication). Measured to serve: each task only starts
+and watches a `course run` child process, so a worker thread is all a task needs; the child dies
+with the thread that started it (Linux's parent-death signal), so SIGKILL on `course` leaves no
+notebook or kernel behind, and a task folder left by a killed sweep is removed by the next one.
+N is at most the number of cores: each worker runs one notebook kernel.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,9 +46,69 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, read_records
+from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init
 
 POLL_SECONDS = 0.5
+CONNECT_SECONDS = 5  # a scheduler that does not answer by then is reported, not waited for
+TASK_PREFIX = "course-task-"
+ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})")
+
+
+def local_limit() -> int:
+    """The most workers `local:N` may start here: one notebook kernel per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def scheduler_problems(scheduler: str | None, scheduler_file: str | None) -> list[str]:
+    """What is wrong with `--scheduler` / `--scheduler-file`, one line each (nothing is contacted)."""
+    problems = []
+    if scheduler is not None and scheduler_file is not None:
+        problems.append("give --scheduler or --scheduler-file, not both")
+    if scheduler is not None:
+        local = re.fullmatch(r"local(?::(\d{1,9}))?", scheduler)
+        address = ADDRESS.fullmatch(scheduler)
+        if local and not 1 <= int(local.group(1) or min(2, local_limit())) <= local_limit():
+            problems.append(
+                f"--scheduler {scheduler}: allowed is local:1 to local:{local_limit()} "
+                f"(one notebook kernel per worker, and this machine has {local_limit()} cores)"
+            )
+        elif not local and not (address and 0 < int(address.group(3)) < 65536):
+            shown = repr(scheduler[:60]) if scheduler.strip() else "''"
+            problems.append(f"--scheduler {shown}: expected local, local:N, tcp://host:port or tls://host:port")
+    if scheduler_file is not None:
+        path = Path(scheduler_file)
+        if not scheduler_file or not path.is_file() or path.stat().st_size > 1_000_000:
+            problems.append(
+                f"--scheduler-file {scheduler_file[:60]!r}: expected the scheduler's JSON file (no such file)"
+            )
+    return problems
+
+
+def warn_if_plain_remote(address: str) -> None:
+    """One line on stderr when a scheduler is reached over plain tcp:// beyond this machine."""
+    match = ADDRESS.fullmatch(address)
+    if not match or match.group(1) == "tls":
+        return
+    host = match.group(2).strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        print(
+            f"course: warning: {address} is plain tcp:// to another machine: anyone who can reach that port can "
+            "run code there; use tls:// or an SSH tunnel",
+            file=sys.stderr,
+        )
+
+
+def remove_stale_task_folders(own: bool = False) -> None:
+    """Task folders left in the temporary folder by a sweep that was killed outright (their
+    process is gone), and with `own`, this process's (a local cluster's tasks, once it is closed)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}*-*"):
+        pid = folder.name[len(TASK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and (not Path(f"/proc/{pid}").exists() or (own and int(pid) == os.getpid())):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], stop_event: str, threads: int = 1) -> dict:
@@ -45,7 +119,7 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     from distributed import Event
 
     stop = Event(stop_event)
-    folder = Path(tempfile.mkdtemp(prefix="course-task-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{TASK_PREFIX}{os.getpid()}-"))
     notebook = folder / f"{name}.ipynb"
     notebook.write_text(notebook_text, encoding="utf-8")
     params_file = folder / "parameters.yaml"
@@ -55,7 +129,13 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     command = [sys.executable, "-m", "course", "run", str(notebook), "-f", str(params_file), "--out", str(out)]
     start = time.perf_counter()
     child = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: worker_init({}),  # dies with this thread's process if it is killed outright
     )
     status = None
     while child.poll() is None:
@@ -86,19 +166,44 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     return {"status": status, "seconds": seconds, "error": error, "records": records, "notebook": text}
 
 
-def connect(scheduler: str | None, scheduler_file: str | None):
-    """A Dask client: `local` / `local:N` start a LocalCluster of N single-threaded worker
-    processes (default 2), an address connects to a running scheduler, a file to the scheduler
-    an HPC launcher wrote it for."""
-    from distributed import Client, LocalCluster
+def local_cluster(workers: int):
+    """An in-process Dask cluster with no listener: scheduler and workers talk over `inproc://`,
+    and the HTTP servers Dask starts beside them (dashboard, metrics) serve no route and are
+    closed once the cluster is up (tests/notebooks/test_cluster.py checks that no port is open)."""
+    import time as clock
 
-    if scheduler_file:
-        return Client(scheduler_file=scheduler_file, timeout="30s")
+    import dask
+    from distributed import LocalCluster
+
+    routes = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(routes):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None)
+    for server in [cluster.scheduler.http_server, *(w.http_server for w in cluster.workers.values())]:
+        cluster.loop.add_callback(server.stop)
+    clock.sleep(0.2)  # the loop closes them at once
+    return cluster
+
+
+def connect(scheduler: str | None, scheduler_file: str | None):
+    """A Dask client: `local` / `local:N` start an in-process cluster of N single-threaded workers
+    (default 2) with no network listener; an address connects to a running scheduler, a file to
+    the scheduler an HPC launcher wrote it for. A scheduler that cannot be reached within
+    CONNECT_SECONDS is a UsageError of one line."""
+    from distributed import Client
+
     if scheduler and scheduler.split(":")[0] == "local":
-        workers = int(scheduler.split(":")[1]) if ":" in scheduler else 2
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        return Client(cluster)
-    return Client(scheduler, timeout="30s")
+        remove_stale_task_folders()
+        return Client(local_cluster(int(scheduler.split(":")[1]) if ":" in scheduler else min(2, local_limit())))
+    where = scheduler or f"the scheduler in {scheduler_file}"
+    if scheduler:
+        warn_if_plain_remote(scheduler)
+    try:
+        if scheduler_file:
+            return Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+        return Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except (OSError, TimeoutError, ValueError, socket.gaierror, KeyError, MemoryError) as err:
+        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise UsageError(f"cannot reach a Dask scheduler at {where} within {CONNECT_SECONDS} s: {reason}") from None
 
 
 def run_many_on_cluster(
@@ -140,6 +245,7 @@ def run_many_on_cluster(
         client.close()
         if cluster is not None:
             cluster.close()
+            remove_stale_task_folders(own=True)
 
 
 def iter_results_on_cluster(
