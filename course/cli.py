@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 import time
@@ -37,6 +36,7 @@ from typing import Any
 from course import BUILD_DIR, inputs
 from course.runner import (
     UsageError,
+    duplicate_problems,
     execute_many,
     key_results,
     profiles,
@@ -47,6 +47,7 @@ from course.sweep import (
     SweepPlan,
     clean_partial,
     default_jobs,
+    folder_problems,
     grid_combinations,
     iter_results,
     plot_sweep,
@@ -55,7 +56,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec, short
+from helpers.params import ParameterError, SpecError, notebook_spec
 from helpers.paths import notebook_path, notebook_paths
 
 
@@ -190,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
     file_values, problems = inputs.file_values(args.file)
     cli_values, more = inputs.cli_values(args.parameter)
-    problems += more + inputs.out_problems(args.out) + _scheduler_problems(args)
+    problems += more + inputs.out_problems(args.out) + _scheduler_problems(args) + duplicate_problems(paths)
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1, len(paths))  # bounded by the cores
@@ -265,18 +266,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _scheduler_problems(args: argparse.Namespace) -> list[str]:
-    problems = []
-    if args.scheduler and args.scheduler_file:
-        problems.append("give --scheduler or --scheduler-file, not both")
-    if args.scheduler and not re.fullmatch(
-        r"local(:[1-9]\d{0,2})?|(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", args.scheduler
-    ):
-        problems.append(
-            f"--scheduler {short(args.scheduler)}: expected local, local:N, tcp://host:port or tls://host:port"
-        )
-    if args.scheduler_file and not Path(args.scheduler_file).is_file():
-        problems.append(f"--scheduler-file {short(args.scheduler_file)}: no such file")
-    return problems
+    from course.cluster import scheduler_problems
+
+    return scheduler_problems(args.scheduler, args.scheduler_file)
 
 
 def _make_folder(folder: Path) -> None:
@@ -322,6 +314,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ParameterError("\n".join(problems))
     combinations = grid_combinations(grid)
     fixed = {k: v for k, v in fixed.items() if k not in grid}
+    if problems := folder_problems(out_dir):
+        raise UsageError("\n".join(problems))
     _make_folder(out_dir)
     with inputs.FolderLock(out_dir) as lock:
         if lock.stale_pid:
@@ -570,6 +564,8 @@ def cmd_setup_browser(args: argparse.Namespace) -> int:
 def cmd_results_full(args: argparse.Namespace) -> int:
     from course import full_results
 
+    if problems := _scheduler_problems(args):
+        raise UsageError("\n".join(problems))
     return full_results.make(args.notebooks, args.scheduler, args.scheduler_file)
 
 

@@ -14,13 +14,26 @@ queued tasks are cancelled. Each task runs its notebook with one thread per BLAS
 told otherwise, so that a worker's kernel is as fast as a local one and never oversubscribes.
 
 A Dask scheduler runs any code its clients send. A shared one must be reached over TLS
-(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port.
+(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port; `course` warns
+once when it connects over plain `tcp://` to an address that is not this machine's loopback.
+
+`--scheduler local:N` starts no Dask cluster at all: it runs N notebooks at a time in local
+worker processes, exactly as `--jobs N` does (same files, same results). A `LocalCluster` listens
+on TCP, and any local user who reaches its port runs code as the sweep's user. Measured with
+distributed 2026.8.0: even an in-process cluster (`processes=False`, `inproc://` transport) opens
+three HTTP listeners on 0.0.0.0 (a dashboard and one per worker), whatever `dashboard_address`
+and `http.routes` say. A process pool opens no listener, its kernels talk over Unix sockets in
+private (0700) folders, and its stop on Ctrl-C, SIGTERM or SIGKILL is already tested. N is capped
+at the cores of this machine.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,9 +45,64 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, read_records
+from course.runner import THREAD_VARIABLES, RunResult, UsageError, execute_many, read_records, write_atomic
 
 POLL_SECONDS = 0.5
+CONNECT_SECONDS = 5
+_LOCAL = re.compile(r"local(?::(\d{1,7}))?")
+_ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
+_warned: set[str] = set()
+
+
+def local_workers(scheduler: str | None) -> int | None:
+    """N for `local` (2, at most the cores) or `local:N`; None for anything else."""
+    m = _LOCAL.fullmatch(scheduler or "")
+    if not m:
+        return None
+    return int(m.group(1)) if m.group(1) else min(2, os.cpu_count() or 1)
+
+
+def scheduler_problems(scheduler: str | None, scheduler_file: str | None) -> list[str]:
+    """What is wrong with `--scheduler` / `--scheduler-file`, one line each (checked before any work)."""
+    problems = []
+    cores = os.cpu_count() or 1
+    if scheduler is not None and scheduler_file is not None:
+        problems.append("give --scheduler or --scheduler-file, not both")
+    if scheduler is not None:
+        workers = local_workers(scheduler)
+        if workers is not None and not 1 <= workers <= cores:
+            problems.append(
+                f"--scheduler {scheduler[:20]}: local:N runs N notebooks at once; "
+                f"N must be 1 to {cores} (the cores of this machine)"
+            )
+        elif workers is None and not _ADDRESS.fullmatch(scheduler):
+            problems.append(
+                f"--scheduler {scheduler[:40]!r}: expected local, local:N (N from 1 to {cores}), "
+                "tcp://host:port or tls://host:port"
+            )
+        elif workers is None and not 0 < int(_ADDRESS.fullmatch(scheduler).group(3)) < 65536:
+            problems.append(f"--scheduler {scheduler[:40]}: the port must be 1 to 65535")
+    if scheduler_file is not None and not Path(scheduler_file).is_file():
+        problems.append(f"--scheduler-file {scheduler_file[:60]!r}: no such file")
+    return problems
+
+
+def plain_tcp_warning(address: str) -> str | None:
+    """A warning when `address` is plain tcp:// to a host that is not a loopback address."""
+    m = _ADDRESS.fullmatch(address)
+    if not m or m.group(1) == "tls":
+        return None
+    host = m.group(2).strip("[]")
+    try:
+        loopback = all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"warning: {address} is plain tcp:// to another machine: anyone who reaches that port can run code "
+        "on the workers; use tls:// (see README) or an SSH tunnel"
+    )
 
 
 def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], stop_event: str, threads: int = 1) -> dict:
@@ -87,18 +155,42 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
 
 
 def connect(scheduler: str | None, scheduler_file: str | None):
-    """A Dask client: `local` / `local:N` start a LocalCluster of N single-threaded worker
-    processes (default 2), an address connects to a running scheduler, a file to the scheduler
-    an HPC launcher wrote it for."""
-    from distributed import Client, LocalCluster
+    """A Dask client for a running scheduler (an address, or the file an HPC launcher wrote),
+    within CONNECT_SECONDS; any failure is a UsageError of one line (exit 2), never a traceback."""
+    import logging
 
-    if scheduler_file:
-        return Client(scheduler_file=scheduler_file, timeout="30s")
-    if scheduler and scheduler.split(":")[0] == "local":
-        workers = int(scheduler.split(":")[1]) if ":" in scheduler else 2
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        return Client(cluster)
-    return Client(scheduler, timeout="30s")
+    from distributed import Client
+
+    target = scheduler_file or scheduler or ""
+    if scheduler and scheduler not in _warned and (warning := plain_tcp_warning(scheduler)):
+        _warned.add(scheduler)
+        print(warning, file=sys.stderr, flush=True)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)  # the one line below says it all
+    try:
+        if scheduler_file:
+            return Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+        address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+        return Client(address, timeout=f"{CONNECT_SECONDS}s")
+    except Exception as err:  # refused, timed out, not Dask, bad address, bad file ...
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise UsageError(
+            f"cannot reach a Dask scheduler at {target[:80]} within {CONNECT_SECONDS} s ({reason}); "
+            "is it running, and is that its address?"
+        ) from None
+
+
+def run_many_locally(
+    jobs: list[tuple[Path, dict[str, Any], Callable[[bool], Path]]], workers: int
+) -> Iterator[tuple[int, RunResult]]:
+    """`--scheduler local:N`: the runs `workers` at a time in local processes (no listener);
+    a failed run is moved to the name its caller gives failures."""
+    plans = [(Path(notebook), parameters, output_for(False)) for notebook, parameters, output_for in jobs]
+    for k, result in execute_many(plans, workers):
+        failed_name = jobs[k][2](True)
+        if result.status != "ok" and result.output.exists() and failed_name != result.output:
+            result.output.replace(failed_name)
+            result.output = failed_name
+        yield k, result
 
 
 def run_many_on_cluster(
@@ -106,6 +198,10 @@ def run_many_on_cluster(
 ) -> Iterator[tuple[int, RunResult]]:
     """Run every (notebook, parameters, output-for(failed)) job as a Dask task; yield
     (index, RunResult) as they finish, after writing each executed notebook atomically."""
+    workers = local_workers(scheduler)
+    if workers is not None:
+        yield from run_many_locally(jobs, workers)
+        return
     from distributed import Event, as_completed
 
     client = connect(scheduler, scheduler_file)
@@ -124,9 +220,7 @@ def run_many_on_cluster(
             output = output_for(got["status"] != "ok")
             if got["notebook"]:
                 output.parent.mkdir(parents=True, exist_ok=True)
-                part = output.with_name(output.name + ".part")
-                part.write_text(got["notebook"], encoding="utf-8")
-                part.replace(output)
+                write_atomic(output, got["notebook"])
             result = RunResult(
                 Path(notebook).stem, parameters, got["status"], got["seconds"], output, got["error"], got["records"]
             )
@@ -136,10 +230,7 @@ def run_many_on_cluster(
         client.cancel(list(futures))
         raise
     finally:
-        cluster = getattr(client, "cluster", None)
         client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def iter_results_on_cluster(
