@@ -7,12 +7,14 @@
 #   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy       notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
 #   make format     ruff: fix what it can, format the packages, tests and notebooks
-#   make student    the student edition (no solutions, no outputs) in build/student/; lab-student opens it
+#   make student    the student edition (no solutions, no outputs) in student/, keeping your edits; lab-student opens it
+#                   (RESET=01: a fresh copy of notebook 01, yours moved to student/backups/)
 #   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
 #   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
-#   make bench      time the runner against plain papermill, and a sweep in parallel (prints figures)
+#   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
+#   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 20 min)
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
@@ -32,13 +34,16 @@ JOBS ?= 2
 SCHEDULER ?=
 SCHEDULER_FILE ?=
 DASK := $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(SCHEDULER_FILE),--scheduler-file $(SCHEDULER_FILE))
+# the learner's copies (make student, make lab-student): outside build/, so make clean keeps them
+STUDENT_DIR ?= student
+JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain pretrain-more finetune-all student lock clean \
-        bench bench-classroom sweep-demo results-full
+        bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,20p' Makefile | sed 's/^# *//'
+	@sed -n '2,22p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -62,13 +67,13 @@ setup-browser: $(STAMP)
 	@$(BIN)/course setup-browser
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+	$(JUPYTER) lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 run: $(STAMP)
 	$(BIN)/course run --jobs $(JOBS)
 
 test: $(STAMP) setup-browser
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m unit tests/unit
@@ -84,10 +89,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 student: $(STAMP)
-	$(BIN)/course student
+	$(BIN)/course student --out $(STUDENT_DIR) $(if $(RESET),--reset $(RESET))
 
 lab-student: student
-	$(BIN)/jupyter lab --notebook-dir=build/student $(ALLOW_ROOT) $(LAB_ARGS)
+	$(JUPYTER) lab --notebook-dir=$(STUDENT_DIR) $(ALLOW_ROOT) $(LAB_ARGS)
 
 slides: $(STAMP)
 	$(BIN)/course slides
@@ -115,14 +120,20 @@ lock:
 	{ sed -n '1,3p' requirements.txt; build/lock-venv/bin/python -m pip freeze --exclude-editable; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt && rm -rf build/lock-venv
 
+# build/ only: a learner's work lives in student/, which clean never removes
 clean:
 	rm -rf build .pytest_cache
+	@if [ -d student ]; then echo "kept: student/ (your work; delete it yourself if you mean to)"; fi
 
-bench: $(STAMP)
+bench: $(STAMP) setup-browser
 	$(BIN)/course bench runner
+	$(BIN)/course bench tests
 
 bench-classroom: $(STAMP) setup-browser
 	$(BIN)/course bench classroom
+
+bench-tests: $(STAMP) setup-browser
+	$(BIN)/course bench tests
 
 # 8 learning rates x 3 seeds of notebook 02; the CSV and plot are committed under results/.
 sweep-demo: $(STAMP)

@@ -13,6 +13,11 @@ student edition and the slides; set up the browser the classroom tests use; benc
     browser       Debian's Chromium: installed once by the set-up, driven by the tests
     bench         benchmarks that print figures (never fail on time)
     full_results  results/full_size.json (Part III at full size)
+    studies       Part IV's long studies: make pretrain-more, make finetune-all (results/)
+    inputs        every input checked before any kernel starts; the sweep folder's lock
+    cluster       sweeps on a Dask cluster (a scheduler's address, a local cluster, a scheduler file)
+    prose         the check that numbers in the prose come from the page
+    layout        slides and pages measured in a real browser
 
 It imports `helpers` (the lesson code); `helpers` never imports `course`.
 """

@@ -2,16 +2,22 @@
 
     course bench runner      (make bench)            the runner's overhead and a sweep in parallel
     course bench classroom   (make bench-classroom)  student edition, slides, browser + JupyterLab tests
+    course bench tests       (make bench-tests)      `make test` here, and `.ci/run` in a fresh clone
 
 runner: `course run` against plain `papermill` on one notebook (median of three runs of each
 command, as a user would type them), and a sweep of six short runs with --jobs 1 and --jobs 2.
 classroom: `course student` and `course slides` for the whole course (budget 60 s each; slides
 both cold, with reveal.js and MathJax fetched by npm, and warm), and the browser and JupyterLab
 tests together (budget 2 minutes).
+tests: the whole suite as CI runs it, twice: `make test` in this (set-up) checkout (budget 7 min),
+then `bash .ci/run` in a fresh clone of HEAD, set-up included (budget 10 min, pip's cache warm).
+Each prints its slowest tests (pytest's --durations) so a figure over budget says where to look.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -24,6 +30,7 @@ from course import BUILD_DIR
 from helpers.paths import REPO_ROOT, notebook_path
 
 BIN = Path(sys.executable).parent
+TEST_BUDGETS = {"make test (set-up checkout)": 7 * 60, ".ci/run (fresh clone, with set-up)": 10 * 60}
 CLASSROOM_BUDGETS = {
     "course student": 60,
     "course slides (cold)": 60,
@@ -70,7 +77,7 @@ def bench_classroom() -> None:
     course = [sys.executable, "-m", "course"]
     shutil.rmtree(BUILD_DIR / "slide-assets", ignore_errors=True)
     figures = {
-        "course student": wall([*course, "student"]),
+        "course student": wall([*course, "student", "--out", str(BUILD_DIR / "bench-student")]),
         "course slides (cold)": wall([*course, "slides"]),
         "course slides (warm)": wall([*course, "slides"]),
         "course check-slides": wall([*course, "check-slides"]),
@@ -90,3 +97,29 @@ def bench_classroom() -> None:
     for name, seconds in figures.items():
         budget = CLASSROOM_BUDGETS[name]
         print(f"{name:<28} {seconds:6.1f} s   (budget {budget} s: {'ok' if seconds < budget else 'OVER'})")
+
+
+def timed_suite(cmd: list[str], cwd: Path) -> float:
+    """Seconds `cmd` takes in `cwd` (a test suite that must pass); prints its ten slowest tests."""
+    start = time.perf_counter()
+    env = {**os.environ, "PYTEST_ADDOPTS": "--durations=10"}
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    lines = done.stdout.splitlines()
+    slowest = [line for line in lines if re.match(r"^\d+\.\d+s (call|setup|teardown) ", line)]
+    print(f"{' '.join(cmd)} in {cwd}: exit {done.returncode}; slowest tests:", *slowest, sep="\n  ")
+    if done.returncode != 0:
+        print("\n".join(lines[-15:]))
+    return seconds
+
+
+def bench_tests() -> None:
+    figures = {"make test (set-up checkout)": timed_suite(["make", "test"], REPO_ROOT)}
+    with tempfile.TemporaryDirectory(prefix="bench-ci-") as tmp:
+        clone = Path(tmp) / "course"
+        subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
+        figures[".ci/run (fresh clone, with set-up)"] = timed_suite(["bash", ".ci/run"], clone)
+    for name, seconds in figures.items():
+        budget = TEST_BUDGETS[name]
+        verdict = "ok" if seconds < budget else "OVER"
+        print(f"{name:<36} {seconds / 60:5.1f} min   (budget {budget / 60:.0f} min: {verdict})")

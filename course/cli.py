@@ -6,7 +6,7 @@
                  [--scheduler ADDRESS|local[:N] | --scheduler-file FILE] [--large] [--y RESULT]
     course tidy [--check]          slide metadata, navigation, glossary links, tidy metadata
     course refresh [NOTEBOOK ...]  re-execute notebooks in place (their stored outputs)
-    course student [--out DIR]     the student edition (no solutions, no outputs)
+    course student [--out DIR] [--reset NOTEBOOK ...]   the student edition (no solutions); your edits are kept
     course slides [--out DIR]      reveal.js decks that work offline
     course check-slides [--out DIR] [--shots DIR]   build the decks, then measure every slide in Chromium
     course setup-browser           install Debian's chromium and CJK fonts once (root)
@@ -14,7 +14,7 @@
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
-    course bench {runner,classroom}      benchmarks that print figures
+    course bench {runner,classroom,tests}   benchmarks that print figures
 
 NOTEBOOK is a file name, a stem (`02_gradient_descent_by_hand`) or a number (`02`). Values follow
 papermill's `-p` rules (True/False/None, int, float, else text); a list is written `"[1, 2]"`.
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from course import BUILD_DIR, inputs
+from course import BUILD_DIR, inputs, studies
 from course.runner import (
     UsageError,
     duplicate_problems,
@@ -126,7 +126,14 @@ def _parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="re-execute notebooks in place, then tidy them")
     refresh.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
     student = sub.add_parser("student", help="build the student edition")
-    student.add_argument("--out", type=Path, default=BUILD_DIR / "student", help="folder (default: build/student/)")
+    student.add_argument("--out", type=Path, default=None, help="folder (default: student/, kept by make clean)")
+    student.add_argument(
+        "--reset",
+        nargs="+",
+        default=[],
+        metavar="NOTEBOOK",
+        help="a fresh copy of these notebooks; your copy is moved to backups/ first, never deleted",
+    )
     slides = sub.add_parser("slides", help="build reveal.js decks of every notebook")
     slides.add_argument("--out", type=Path, default=BUILD_DIR / "slides", help="folder (default: build/slides/)")
     check = sub.add_parser("check-slides", help="build the decks and check every slide fits 1280x800 in Chromium")
@@ -137,28 +144,19 @@ def _parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("pretrain", help="pretrain Part IV's three checkpoints into data/pretrained/")
     pre.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
     pre.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
-    more = sub.add_parser(
-        "pretrain-more",
-        help="Part IV: more pretraining on the same text or on the reviews only (ULMFiT), probed on sentiment",
-    )
-    more.add_argument("--steps", type=int, default=None, help="more updates per objective and arm (default: 3000)")
-    more.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="another folder for pretrain_more.json, outside the course's own (default: the committed results/)",
-    )
-    every = sub.add_parser(
-        "finetune-all", help="Part IV: fine-tune every start for sentiment on every training review (results/)"
-    )
-    every.add_argument("--epochs", type=int, default=None, help="epochs over the training reviews (default: 8)")
-    every.add_argument("--max-len", type=int, default=None, help="characters read per review (default: 128)")
-    every.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="another folder for finetune_all.json, outside the course's own (default: the committed results/)",
-    )
+    for name, (config, _) in studies.STUDIES.items():  # each study's options come from its config
+        study = sub.add_parser(name, help=config.help)
+        for f in studies.options(config):
+            study.add_argument(
+                f.metadata["flag"], type=int, default=None, help=f"{f.metadata['help']} (default: {f.default})"
+            )
+        file = config.results.name
+        study.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help=f"another folder for {file}, outside the course's own (default: results/)",
+        )
     sub.add_parser("setup-browser", help="install Debian's chromium and CJK fonts if missing (root)")
     full = sub.add_parser(
         "results-full",
@@ -168,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     full.add_argument("--scheduler", help="run them on Dask: tcp://host:port, tls://..., or local[:N]")
     full.add_argument("--scheduler-file", help="run them on the Dask scheduler described in this file")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("which", choices=["runner", "classroom"])
+    bench.add_argument("which", choices=["runner", "classroom", "tests"])
     return parser
 
 
@@ -429,11 +427,26 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 def cmd_student(args: argparse.Namespace) -> int:
     from course import student
 
-    if problems := inputs.out_problems(args.out):
+    out = args.out or student.DEFAULT_OUT
+    if problems := inputs.out_problems(out):
         raise UsageError(problems[0])
+    try:
+        student.reset_names(args.reset)
+    except FileNotFoundError as error:
+        raise UsageError(f"--reset: {error}") from None
     start = time.perf_counter()
-    written = student.build(args.out)
-    print(f"student edition: {len(written)} notebooks in {args.out} ({time.perf_counter() - start:.1f} s)")
+    edition = student.build(out, reset=args.reset)
+    if edition.moved_from:
+        print(f"moved your earlier edition from {edition.moved_from} to {out}, where make clean never reaches it")
+    for path in edition.backed_up:
+        print(f"your earlier copy is kept in {path}; a fresh copy took its place")
+    if edition.kept:
+        names = ", ".join(p.name for p in edition.kept)
+        first = edition.kept[0].name.split("_", 1)[0]
+        print(f"kept your work (not overwritten): {names}; a fresh copy of one: make student RESET={first}")
+    seconds = time.perf_counter() - start
+    counts = f"{len(edition.written)} files written, {len(edition.kept)} of yours kept"
+    print(f"student edition in {out}: {counts} ({seconds:.1f} s)")
     return 0
 
 
@@ -496,56 +509,38 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_pretrain_more(args: argparse.Namespace) -> int:
-    from helpers import adaptation, pretraining
+def study_config(name: str, args: argparse.Namespace):
+    """The study's config from its options (each checked against its range), or UsageError."""
+    config, _ = studies.STUDIES[name]
+    given = {}
+    for f in studies.options(config):
+        value = getattr(args, f.name)
+        low, high = f.metadata["range"]
+        if value is not None and not low <= value <= high:
+            note = f" ({f.metadata['note']})" if f.metadata["note"] else ""
+            raise UsageError(f"{f.metadata['flag']} {value}: allowed is an int in [{low}, {high}]{note}")
+        if value is not None:
+            given[f.name] = value
+    return config(**given), "".join(f" {studies.flag_of(config, k)} {v}" for k, v in given.items())
 
-    steps = 3000 if args.steps is None else args.steps
-    if not 1 <= steps <= 1_000_000:
-        raise UsageError(f"--steps {steps}: allowed is an int in [1, 1000000]")
+
+def cmd_study(args: argparse.Namespace) -> int:
+    """`course pretrain-more` and `course finetune-all`: one of Part IV's long studies."""
+    from helpers import pretraining
+
+    config, options = study_config(args.command, args)
     if args.out is not None and (problems := inputs.out_problems(args.out)):
         raise UsageError(problems[0])
-    path = adaptation.RESULTS_FILE if args.out is None else args.out / adaptation.RESULTS_FILE.name
+    path = config.results if args.out is None else args.out / config.results.name
     from helpers.tf_quiet import import_tensorflow
 
     import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
     try:
         pretraining.read_provenance()
-        result = adaptation.run(steps, adaptation.course_texts(), report=lambda line: print(line, flush=True))
+        result = studies.STUDIES[args.command][1](config, studies.course_texts(), report=lambda s: print(s, flush=True))
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
-    command = "course pretrain-more" + (f" --steps {args.steps}" if args.steps is not None else "")
-    adaptation.write(result, command, path)
-    print(f"{path} ({result['total_seconds']:.0f} s)")
-    return 0
-
-
-def cmd_finetune_all(args: argparse.Namespace) -> int:
-    from helpers import adaptation, pretraining
-
-    epochs = 8 if args.epochs is None else args.epochs
-    max_len = 128 if args.max_len is None else args.max_len
-    if not 1 <= epochs <= 50:
-        raise UsageError(f"--epochs {epochs}: allowed is an int in [1, 50]")
-    if not 8 <= max_len <= 128:
-        raise UsageError(f"--max-len {max_len}: allowed is an int in [8, 128] (the checkpoints' positions)")
-    if args.out is not None and (problems := inputs.out_problems(args.out)):
-        raise UsageError(problems[0])
-    path = adaptation.FINETUNE_FILE if args.out is None else args.out / adaptation.FINETUNE_FILE.name
-    from helpers.tf_quiet import import_tensorflow
-
-    import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
-    try:
-        pretraining.read_provenance()
-        texts = adaptation.course_texts()
-        result = adaptation.fine_tune_every_review(texts, epochs, max_len, report=lambda line: print(line, flush=True))
-    except pretraining.CheckpointError as err:
-        raise UsageError(str(err)) from None
-    options = "".join(
-        f" {flag} {value}"
-        for flag, value in (("--epochs", args.epochs), ("--max-len", args.max_len))
-        if value is not None
-    )
-    adaptation.write(result, "course finetune-all" + options, path)
+    studies.write(result, config.command + options, path)
     print(f"{path} ({result['total_seconds']:.0f} s)")
     return 0
 
@@ -572,7 +567,7 @@ def cmd_results_full(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from course import bench
 
-    {"runner": bench.bench_runner, "classroom": bench.bench_classroom}[args.which]()
+    {"runner": bench.bench_runner, "classroom": bench.bench_classroom, "tests": bench.bench_tests}[args.which]()
     return 0
 
 
@@ -586,8 +581,8 @@ COMMANDS = {
     "slides": cmd_slides,
     "check-slides": cmd_check_slides,
     "pretrain": cmd_pretrain,
-    "pretrain-more": cmd_pretrain_more,
-    "finetune-all": cmd_finetune_all,
+    "pretrain-more": cmd_study,
+    "finetune-all": cmd_study,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,

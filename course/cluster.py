@@ -14,17 +14,17 @@ queued tasks are cancelled. Each task runs its notebook with one thread per BLAS
 told otherwise, so that a worker's kernel is as fast as a local one and never oversubscribes.
 
 A Dask scheduler runs any code its clients send. A shared one must be reached over TLS
-(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port; `course` warns
+(`tls://...` with certificates) or an SSH tunnel, never an open `tcp://` port: `course` says so
 once when it connects over plain `tcp://` to an address that is not this machine's loopback.
 
-`--scheduler local:N` starts no Dask cluster at all: it runs N notebooks at a time in local
-worker processes, exactly as `--jobs N` does (same files, same results). A `LocalCluster` listens
-on TCP, and any local user who reaches its port runs code as the sweep's user. Measured with
-distributed 2026.8.0: even an in-process cluster (`processes=False`, `inproc://` transport) opens
-three HTTP listeners on 0.0.0.0 (a dashboard and one per worker), whatever `dashboard_address`
-and `http.routes` say. A process pool opens no listener, its kernels talk over Unix sockets in
-private (0700) folders, and its stop on Ctrl-C, SIGTERM or SIGKILL is already tested. N is capped
-at the cores of this machine.
+**`local` / `local:N` opens no port at all.** Its scheduler and workers live inside the `course`
+process and talk over Dask's `inproc://` transport (`LocalCluster(processes=False)`), so no other
+process — no other user of the machine — can connect to it and run code as the sweep's user
+(a TCP LocalCluster on 127.0.0.1 has no authentication). Measured to serve: each task only starts
+and watches a `course run` child process, so a worker thread is all a task needs; the child dies
+with the thread that started it (Linux's parent-death signal), so SIGKILL on `course` leaves no
+notebook or kernel behind, and a task folder left by a killed sweep is removed by the next one.
+N is at most the number of cores: each worker runs one notebook kernel.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,64 +46,69 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, UsageError, execute_many, read_records, write_atomic
+from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init, write_atomic
 
 POLL_SECONDS = 0.5
-CONNECT_SECONDS = 5
-_LOCAL = re.compile(r"local(?::(\d{1,7}))?")
-_ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
-_warned: set[str] = set()
+CONNECT_SECONDS = 5  # a scheduler that does not answer by then is reported, not waited for
+TASK_PREFIX = "course-task-"
+ADDRESS = re.compile(r"(?:(tcp|tls)://)?(\[[0-9a-fA-F:.]+\]|[\w.-]+):(\d{1,5})")
 
 
-def local_workers(scheduler: str | None) -> int | None:
-    """N for `local` (2, at most the cores) or `local:N`; None for anything else."""
-    m = _LOCAL.fullmatch(scheduler or "")
-    if not m:
-        return None
-    return int(m.group(1)) if m.group(1) else min(2, os.cpu_count() or 1)
+def local_limit() -> int:
+    """The most workers `local:N` may start here: one notebook kernel per core."""
+    return max(1, os.cpu_count() or 1)
 
 
 def scheduler_problems(scheduler: str | None, scheduler_file: str | None) -> list[str]:
-    """What is wrong with `--scheduler` / `--scheduler-file`, one line each (checked before any work)."""
+    """What is wrong with `--scheduler` / `--scheduler-file`, one line each (nothing is contacted)."""
     problems = []
-    cores = os.cpu_count() or 1
     if scheduler is not None and scheduler_file is not None:
         problems.append("give --scheduler or --scheduler-file, not both")
     if scheduler is not None:
-        workers = local_workers(scheduler)
-        if workers is not None and not 1 <= workers <= cores:
+        local = re.fullmatch(r"local(?::(\d{1,9}))?", scheduler)
+        address = ADDRESS.fullmatch(scheduler)
+        if local and not 1 <= int(local.group(1) or min(2, local_limit())) <= local_limit():
             problems.append(
-                f"--scheduler {scheduler[:20]}: local:N runs N notebooks at once; "
-                f"N must be 1 to {cores} (the cores of this machine)"
+                f"--scheduler {scheduler}: allowed is local:1 to local:{local_limit()} "
+                f"(one notebook kernel per worker, and this machine has {local_limit()} cores)"
             )
-        elif workers is None and not _ADDRESS.fullmatch(scheduler):
+        elif not local and not (address and 0 < int(address.group(3)) < 65536):
+            shown = repr(scheduler[:60]) if scheduler.strip() else "''"
+            problems.append(f"--scheduler {shown}: expected local, local:N, tcp://host:port or tls://host:port")
+    if scheduler_file is not None:
+        path = Path(scheduler_file)
+        if not scheduler_file or not path.is_file() or path.stat().st_size > 1_000_000:
             problems.append(
-                f"--scheduler {scheduler[:40]!r}: expected local, local:N (N from 1 to {cores}), "
-                "tcp://host:port or tls://host:port"
+                f"--scheduler-file {scheduler_file[:60]!r}: expected the scheduler's JSON file (no such file)"
             )
-        elif workers is None and not 0 < int(_ADDRESS.fullmatch(scheduler).group(3)) < 65536:
-            problems.append(f"--scheduler {scheduler[:40]}: the port must be 1 to 65535")
-    if scheduler_file is not None and not Path(scheduler_file).is_file():
-        problems.append(f"--scheduler-file {scheduler_file[:60]!r}: no such file")
     return problems
 
 
-def plain_tcp_warning(address: str) -> str | None:
-    """A warning when `address` is plain tcp:// to a host that is not a loopback address."""
-    m = _ADDRESS.fullmatch(address)
-    if not m or m.group(1) == "tls":
-        return None
-    host = m.group(2).strip("[]")
+def warn_if_plain_remote(address: str) -> None:
+    """One line on stderr when a scheduler is reached over plain tcp:// beyond this machine."""
+    match = ADDRESS.fullmatch(address)
+    if not match or match.group(1) == "tls":
+        return
+    host = match.group(2).strip("[]")
     try:
-        loopback = all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
-    except (OSError, ValueError):
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
         loopback = False
-    if loopback:
-        return None
-    return (
-        f"warning: {address} is plain tcp:// to another machine: anyone who reaches that port can run code "
-        "on the workers; use tls:// (see README) or an SSH tunnel"
-    )
+    if not loopback:
+        print(
+            f"course: warning: {address} is plain tcp:// to another machine: anyone who can reach that port can "
+            "run code there; use tls:// or an SSH tunnel",
+            file=sys.stderr,
+        )
+
+
+def remove_stale_task_folders(own: bool = False) -> None:
+    """Task folders left in the temporary folder by a sweep that was killed outright (their
+    process is gone), and with `own`, this process's (a local cluster's tasks, once it is closed)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}*-*"):
+        pid = folder.name[len(TASK_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and (not Path(f"/proc/{pid}").exists() or (own and int(pid) == os.getpid())):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], stop_event: str, threads: int = 1) -> dict:
@@ -113,7 +119,7 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     from distributed import Event
 
     stop = Event(stop_event)
-    folder = Path(tempfile.mkdtemp(prefix="course-task-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{TASK_PREFIX}{os.getpid()}-"))
     notebook = folder / f"{name}.ipynb"
     notebook.write_text(notebook_text, encoding="utf-8")
     params_file = folder / "parameters.yaml"
@@ -123,7 +129,13 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     command = [sys.executable, "-m", "course", "run", str(notebook), "-f", str(params_file), "--out", str(out)]
     start = time.perf_counter()
     child = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: worker_init({}),  # dies with this thread's process if it is killed outright
     )
     status = None
     while child.poll() is None:
@@ -154,43 +166,44 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     return {"status": status, "seconds": seconds, "error": error, "records": records, "notebook": text}
 
 
-def connect(scheduler: str | None, scheduler_file: str | None):
-    """A Dask client for a running scheduler (an address, or the file an HPC launcher wrote),
-    within CONNECT_SECONDS; any failure is a UsageError of one line (exit 2), never a traceback."""
-    import logging
+def local_cluster(workers: int):
+    """An in-process Dask cluster with no listener: scheduler and workers talk over `inproc://`,
+    and the HTTP servers Dask starts beside them (dashboard, metrics) serve no route and are
+    closed once the cluster is up (tests/notebooks/test_cluster.py checks that no port is open)."""
+    import time as clock
 
+    import dask
+    from distributed import LocalCluster
+
+    routes = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(routes):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None)
+    for server in [cluster.scheduler.http_server, *(w.http_server for w in cluster.workers.values())]:
+        cluster.loop.add_callback(server.stop)
+    clock.sleep(0.2)  # the loop closes them at once
+    return cluster
+
+
+def connect(scheduler: str | None, scheduler_file: str | None):
+    """A Dask client: `local` / `local:N` start an in-process cluster of N single-threaded workers
+    (default 2) with no network listener; an address connects to a running scheduler, a file to
+    the scheduler an HPC launcher wrote it for. A scheduler that cannot be reached within
+    CONNECT_SECONDS is a UsageError of one line."""
     from distributed import Client
 
-    target = scheduler_file or scheduler or ""
-    if scheduler and scheduler not in _warned and (warning := plain_tcp_warning(scheduler)):
-        _warned.add(scheduler)
-        print(warning, file=sys.stderr, flush=True)
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)  # the one line below says it all
+    if scheduler and scheduler.split(":")[0] == "local":
+        remove_stale_task_folders()
+        return Client(local_cluster(int(scheduler.split(":")[1]) if ":" in scheduler else min(2, local_limit())))
+    where = scheduler or f"the scheduler in {scheduler_file}"
+    if scheduler:
+        warn_if_plain_remote(scheduler)
     try:
         if scheduler_file:
             return Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
-        address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
-        return Client(address, timeout=f"{CONNECT_SECONDS}s")
-    except Exception as err:  # refused, timed out, not Dask, bad address, bad file ...
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
-        raise UsageError(
-            f"cannot reach a Dask scheduler at {target[:80]} within {CONNECT_SECONDS} s ({reason}); "
-            "is it running, and is that its address?"
-        ) from None
-
-
-def run_many_locally(
-    jobs: list[tuple[Path, dict[str, Any], Callable[[bool], Path]]], workers: int
-) -> Iterator[tuple[int, RunResult]]:
-    """`--scheduler local:N`: the runs `workers` at a time in local processes (no listener);
-    a failed run is moved to the name its caller gives failures."""
-    plans = [(Path(notebook), parameters, output_for(False)) for notebook, parameters, output_for in jobs]
-    for k, result in execute_many(plans, workers):
-        failed_name = jobs[k][2](True)
-        if result.status != "ok" and result.output.exists() and failed_name != result.output:
-            result.output.replace(failed_name)
-            result.output = failed_name
-        yield k, result
+        return Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+    except (OSError, TimeoutError, ValueError, socket.gaierror, KeyError, MemoryError) as err:
+        reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise UsageError(f"cannot reach a Dask scheduler at {where} within {CONNECT_SECONDS} s: {reason}") from None
 
 
 def run_many_on_cluster(
@@ -198,10 +211,6 @@ def run_many_on_cluster(
 ) -> Iterator[tuple[int, RunResult]]:
     """Run every (notebook, parameters, output-for(failed)) job as a Dask task; yield
     (index, RunResult) as they finish, after writing each executed notebook atomically."""
-    workers = local_workers(scheduler)
-    if workers is not None:
-        yield from run_many_locally(jobs, workers)
-        return
     from distributed import Event, as_completed
 
     client = connect(scheduler, scheduler_file)
@@ -220,7 +229,7 @@ def run_many_on_cluster(
             output = output_for(got["status"] != "ok")
             if got["notebook"]:
                 output.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(output, got["notebook"])
+                write_atomic(output, got["notebook"])  # fsynced, never through a planted link
             result = RunResult(
                 Path(notebook).stem, parameters, got["status"], got["seconds"], output, got["error"], got["records"]
             )
@@ -230,7 +239,11 @@ def run_many_on_cluster(
         client.cancel(list(futures))
         raise
     finally:
+        cluster = getattr(client, "cluster", None)
         client.close()
+        if cluster is not None:
+            cluster.close()
+            remove_stale_task_folders(own=True)
 
 
 def iter_results_on_cluster(

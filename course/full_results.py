@@ -11,33 +11,15 @@ The notebooks display this file next to their own teaching-size numbers.
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import platform
-import sys
 import time
-from importlib import metadata
-from pathlib import Path
 
 from course import BUILD_DIR
 from course.runner import execute, resolve_parameters
 from helpers.paths import notebook_path
+from helpers.provenance import hardware, versions, write_json
 from helpers.results import FULL_RESULTS, load_full_results
 
 DEFAULT = ["06", "07", "08"]
-
-
-def hardware() -> str:
-    """A one-line description of this machine (CPU model, cores)."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
 def make(names: list[str], scheduler: str | None = None, scheduler_file: str | None = None) -> int:
@@ -80,12 +62,10 @@ def make(names: list[str], scheduler: str | None = None, scheduler_file: str | N
             "command": "make results-full",
             "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "hardware": hardware(),
-            "versions": {pkg: metadata.version(pkg) for pkg in ("tensorflow", "keras", "numpy", "scikit-learn")},
-            "python": sys.version.split()[0],
+            "versions": versions(),
             "last_wall_seconds": round(time.perf_counter() - start, 1),
         }
     )
-    FULL_RESULTS.parent.mkdir(exist_ok=True)
-    FULL_RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(results, FULL_RESULTS)
     print(f"wrote {FULL_RESULTS} ({results['last_wall_seconds']:.0f} s)")
     return 0 if ok else 1

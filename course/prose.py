@@ -1,4 +1,4 @@
-"""Numbers in the prose must come from the page: the check behind `tests/unit/test_prose_numbers.py`.
+"""Numbers in the prose must come from the page: the check behind `tests/unit/test_prose.py`.
 
 Every number of three or more significant digits in a notebook's markdown must be one of:
 

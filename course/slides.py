@@ -193,7 +193,7 @@ def output_lines(cell: nbformat.NotebookNode) -> int:
 # Heights in pixels of reveal.js's 960×700 slide, measured on these decks in Chromium (a prose
 # line is 31 px, a code line 24 px) and rounded up. A (sub-)slide's estimated content stays
 # within HEIGHT_BUDGET, below 700 for the slide's margins and the estimate's error; the
-# browser check (`course check-slides`, tests/classroom/test_layout.py) measures the truth.
+# browser check (`course check-slides`, tests/classroom/test_browser.py) measures the truth.
 HEIGHT_BUDGET = 580
 PROSE_LINE, PROSE_CHARS = 32, 80  # a line of prose, and how many characters of markdown it holds
 LIST_CHARS = 76  # list items are indented

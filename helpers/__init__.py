@@ -12,13 +12,19 @@ losses     MSE, binary cross-entropy (probabilities and logits), the source's on
            softmax and categorical cross-entropy with log-sum-exp (01)
 gradients  gradients of the losses, central finite differences, relative error (02)
 logistic   logistic regression by hand: forward pass, reverse pass, gradient descent (02)
-optimizers mini-batch SGD, momentum, Adam (02); clipping by norm (04)
+optimizers  mini-batch SGD, momentum, Adam (02); clipping by norm (04)
 rnn        a simple RNN and an LSTM, forward and backpropagation through time, in NumPy (04, 05)
 sequence_data  synthetic sequence tasks: the counting task (04, 05)
 diagrams   pictures drawn by code: computational graph, unrolled RNN, LSTM cell, Bi-LSTM (02, 04, 05)
 data       the small data files in data/: the source's §5.2 toy data and program (03)
 corpora, text, segmentation, baselines, models   real data and its models (06-08)
-results    the committed full-size results, shown next to the teaching-size ones (06-08)
+results    the committed full-size results, shown next to the teaching-size ones (06-08, 10)
+attention  self-attention by hand: masks, multi-head, its reverse pass, positions (09)
+transformer  a small character Transformer, one-way or two-way (09, 10)
+pretraining  Part IV's objectives, pretraining loop and checkpoints with provenance (10)
+finetune   fine-tuning a pretrained start or a scratch model for tagging and sentiment (10)
+elmo       ELMo's own recipe: frozen states, a BiLSTM tagger, Viterbi, the sentiment probe (10)
+adaptation  sentiment at full data: more pretraining, ULMFiT's step, paired intervals (10)
 
 Utilities a lesson uses
 -----------------------
@@ -28,6 +34,7 @@ display    show a helper's source, format a table, mean ± std, shorten a value
 record     name a result in the notebook's outputs (the `course` runner reads it back)
 tf_quiet   import TensorFlow without its start-up log lines
 paths      where the repository's folders are (from this package, never from the cwd)
+provenance  versions, hardware and whole-file writes behind every committed result
 exercises  the self-checking exercises: one module of checkers per notebook over `core`
 """
 

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
 import re
 import time
 import unicodedata
@@ -52,6 +50,7 @@ from helpers.corpora import (
     review_split,
 )
 from helpers.paths import DATA_DIR
+from helpers.provenance import hardware, versions, write_json, write_whole
 from helpers.text import UNK
 
 CHECKPOINT_DIR = DATA_DIR / "pretrained"
@@ -270,27 +269,6 @@ def weights_path(objective: str, folder: Path = CHECKPOINT_DIR) -> Path:
     return folder / f"{objective}.weights.h5"
 
 
-def versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-    }
-
-
-def hardware() -> dict[str, str | int]:
-    return {
-        "machine": platform.machine(),
-        "processor": platform.processor() or "unknown",
-        "cpus": os.cpu_count() or 0,
-        "system": platform.system(),
-    }
-
-
 def write_checkpoints(
     models: dict[str, object],
     curves: dict[str, list[float]],
@@ -313,7 +291,7 @@ def write_checkpoints(
         clean.save_weights(path)
         files[path.name] = sha256_file(path)
     vocab_file = folder / "vocab.json"
-    vocab_file.write_text(json.dumps(vocab, ensure_ascii=False, indent=0), encoding="utf-8")
+    write_whole(vocab_file, json.dumps(vocab, ensure_ascii=False, indent=0))
     files[vocab_file.name] = sha256_file(vocab_file)
     provenance = {
         "command": command,
@@ -331,9 +309,7 @@ def write_checkpoints(
         "files_sha256": files,
         "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    path = folder / "provenance.json"
-    path.write_text(json.dumps(provenance, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return path
+    return write_json(provenance, folder / "provenance.json")
 
 
 def read_provenance(folder: Path = CHECKPOINT_DIR) -> dict:

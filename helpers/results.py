@@ -10,12 +10,12 @@ each notebook shows them next to its own small-run numbers. Taught in notebooks 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from helpers.paths import REPO_ROOT
+from helpers.provenance import describe_hardware, write_json
 
 FULL_RESULTS = REPO_ROOT / "results" / "full_size.json"
 
@@ -35,7 +35,7 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
     print(f"full-size run of {notebook} (from {path.relative_to(REPO_ROOT)}, made by `{results['command']}`)")
     print(f"  parameters: {', '.join(f'{k}={v}' for k, v in entry['parameters'].items()) or 'defaults'}")
     print(
-        f"  {entry['status']} in {entry['seconds']:.0f} s on {results['hardware']}; "
+        f"  {entry['status']} in {entry['seconds']:.0f} s on {describe_hardware(results['hardware'])}; "
         f"TensorFlow {results['versions'].get('tensorflow')}, Keras {results['versions'].get('keras')}"
     )
     return entry["records"]
@@ -44,12 +44,8 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
 def write_results(result: dict[str, Any], command: str, path: Path) -> Path:
     """Save a study as JSON with the command that made it and when (written whole, then renamed:
     a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     made = {"command": command, "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **result}
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(made, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_json(made, path)
 
 
 def read_results(path: Path) -> dict[str, Any] | None:

@@ -27,9 +27,28 @@ def group_of(path: Path) -> str:
     return GROUPS[relative.parts[0]]
 
 
+# Tests that each execute one whole notebook: their modules are the longest work units.
+WHOLE_NOTEBOOK_RUNS = ("test_student_edition_runs_with_other_parameters", "test_bad_parameters_fail_fast")
+
+
+def start_order(item: pytest.Item) -> tuple[int, int]:
+    """Longest work first, so that the two workers finish together. Under `--dist loadscope` a
+    work unit is a module, or a notebook for nbval (its cells run in order in one kernel), taken in
+    the order the units first appear: the modules that run whole notebooks, then nbval's notebooks,
+    later ones (larger) first, then the end-to-end tests, the unit tests last. A stable sort: a
+    notebook's cells keep their order."""
+    path = Path(str(item.path))
+    if (getattr(item, "originalname", None) or item.name).startswith(WHOLE_NOTEBOOK_RUNS):
+        return (0, 0)
+    if path.suffix == ".ipynb":
+        return (1, -int(path.name[:2]))
+    return ({"notebooks": 2, "classroom": 3}.get(group_of(path), 4), 0)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(group_of(Path(str(item.path))))
+    items.sort(key=start_order)
 
 
 @pytest.fixture(scope="session")

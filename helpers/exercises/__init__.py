@@ -10,13 +10,16 @@ over one checking core.
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
 own helpers (or scipy, numpy), never with a number typed in by hand, and gives a hint for each
-common mistake, never the answer. `tests/unit/test_exercises.py` shows every checker accepting a
-right answer and naming each mistake.
+common mistake, never the answer. Every checker gives a verdict for any answer at all, within a
+time and memory limit (see `core`); its random inputs are drawn afresh on every call.
+`tests/unit/test_exercises.py` shows every checker accepting a right answer and naming each
+mistake; `tests/unit/test_checker_battery.py` hands every checker right answers in every form,
+plausible wrong ones and hostile objects, and checks each verdict.
 """
 
 from helpers.exercises.attention import check_attention, check_block_params, check_causal_mask
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
-from helpers.exercises.core import Verdict
+from helpers.exercises.core import Verdict, checker
 from helpers.exercises.directions import check_backward_last_state, check_early_late_ratio, check_join_states
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
 from helpers.exercises.gradient_descent import (
@@ -73,3 +76,11 @@ __all__ = [
     "check_tags_to_words",
     "check_word_prf",
 ]
+
+# Every checker exported here gives a verdict for any answer, computes its own numbers under
+# np.errstate(all="ignore") whatever the learner set, and never lets a traceback out (see
+# `core.checker`); a checker added to __all__ gets the same without doing anything.
+for _name in __all__:
+    if _name.startswith("check_"):
+        globals()[_name] = checker(globals()[_name])
+del _name

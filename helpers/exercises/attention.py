@@ -12,7 +12,7 @@ from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
 
 def check_causal_mask(fn: Any) -> Verdict:
     """Exercise 09.1: (T, T) booleans, True where s ≤ t (a position sees itself and the past)."""
-    cases = [(1,), (2,), (5,), (9,)]
+    cases = [(1,), (2,), (5,), (int(input_rng().integers(6, 13)),)]
     return check_function(
         fn,
         cases,
@@ -32,13 +32,16 @@ def check_attention(fn: Any) -> Verdict:
     rng = input_rng()
     cases = []
     for t_q, t_k, d_k, d_v, masked in (
-        (3, 3, 4, 2, False),
-        (4, 4, 8, 3, True),
-        (2, 5, 16, 4, False),
-        (6, 6, 2, 2, True),
+        (3, 3, 4, 2, None),
+        (4, 4, 8, 3, "causal"),
+        (2, 5, 16, 4, None),
+        (6, 7, 2, 2, "random"),  # any mask, not only the causal one; every query sees one key at least
     ):
         Q, K, V = rng.normal(size=(t_q, d_k)), rng.normal(size=(t_k, d_k)), rng.normal(size=(t_k, d_v))
-        cases.append((Q, K, V, causal_mask(t_q) if masked else None))
+        mask = rng.random((t_q, t_k)) < 0.5
+        mask[np.arange(t_q), rng.integers(0, t_k, t_q)] = True  # each query sees a key
+        mask[rng.integers(0, t_q, t_k), np.arange(t_k)] = True  # each key is seen (no empty column either)
+        cases.append((Q, K, V, causal_mask(t_q) if masked == "causal" else mask if masked else None))
 
     def reference(Q, K, V, mask):
         return scaled_dot_product_attention(Q, K, V, mask)[0]
@@ -63,7 +66,23 @@ def check_attention(fn: Any) -> Verdict:
         what="one head of attention",
         mistakes=[
             Mistake(variant(scale=False), "divide the scores Q Kᵀ by √d_k before the softmax."),
-            Mistake(variant(axis=0), "each query's weights sum to 1: take the softmax along each row (over the keys)."),
+            Mistake(
+                variant(axis=0),
+                "your weights sum to 1 down each column (over the queries), not over each query's keys.",
+            ),
+            Mistake(
+                lambda Q, K, V, mask: variant()(Q, K, V, None),
+                "your function ignores the mask: some queries look at keys they should not see.",
+            ),
+            Mistake(
+                lambda Q, K, V, mask: variant()(Q, K, V, None if mask is None else np.tril(np.ones(mask.shape, bool))),
+                "your function hides the future whatever mask it is given; the mask argument says which keys "
+                "each query may see.",
+            ),
+            Mistake(
+                lambda Q, K, V, mask: variant()(Q, K, V, None if mask is None else ~np.asarray(mask, bool)),
+                "your function hides the keys where the mask is True; True marks the keys a query may see.",
+            ),
             Mistake(
                 variant(mask_after=True),
                 "hide the masked scores before the softmax (add −∞ or a huge negative number), so the weights "
@@ -75,7 +94,9 @@ def check_attention(fn: Any) -> Verdict:
 
 def check_block_params(fn: Any) -> Verdict:
     """Exercise 09.3: trainable parameters of one Transformer block."""
-    cases = [(32, 2, 16, 64), (8, 1, 8, 8), (768, 12, 64, 3072), (64, 4, 8, 128)]
+    rng = input_rng()
+    drawn = (int(rng.integers(4, 65)), int(rng.integers(1, 9)), int(rng.integers(2, 33)), int(rng.integers(4, 257)))
+    cases = [(32, 2, 16, 64), (8, 1, 8, 8), (768, 12, 64, 3072), drawn]
 
     def reference(d, h, k, f):
         return transformer_block_params(d, h, k, f)["total"]

@@ -12,10 +12,15 @@ from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
 def check_early_late_ratio(fn: Any) -> Verdict:
     """Exercise 05.1: mean of the first ⌊T/10⌋ (at least 1) values over the mean of the last as many."""
     rng = input_rng()
-    cases = [(rng.random(n) + 0.1,) for n in (5, 10, 23, 81)]
+    # 5: 10% rounds to 0 (at least 1); 17: to nearest 2, down 1; 23: up 3, nearest and down 2
+    cases = [(rng.random(n) + 0.1,) for n in (5, 17, 23, int(rng.integers(30, 120)))]
 
     def reference(s):
         k = max(1, len(s) // 10)
+        return float(np.mean(s[:k]) / np.mean(s[-k:]))
+
+    def nearest(s):
+        k = max(1, int(round(len(s) / 10)))
         return float(np.mean(s[:k]) / np.mean(s[-k:]))
 
     def rounded_up(s):
@@ -29,7 +34,10 @@ def check_early_late_ratio(fn: Any) -> Verdict:
         what="the early/late ratio",
         mistakes=[
             Mistake(lambda s: 1 / reference(s), "the early positions go on top: first 10% over last 10%."),
-            Mistake(rounded_up, "round 10% of the length down (at least one position)."),
+            Mistake(rounded_up, "you rounded 10% of the length up; the statement rounds it down."),
+            Mistake(
+                nearest, "you rounded 10% of the length to the nearest whole number; the statement rounds it down."
+            ),
             Mistake(lambda s: float(s[0] / s[-1]), "average over the first and last 10% of positions, not one each."),
         ],
     )

@@ -45,7 +45,7 @@ def check_paired_interval(fn: Any) -> Verdict:
             ),
             Mistake(
                 lambda a, b: interval(a, b, paired=False),
-                "that interval treats a and b as independent; pair them by seed and use the spread of a − b.",
+                "that interval treats a and b as independent, though each a is paired with a b by seed.",
             ),
             Mistake(lambda a, b: interval(a, b, ddof=0), "use the sample standard deviation (ddof=1)."),
             Mistake(lambda a, b: interval(a, b, root=False), "the standard error is s/√n, not s/n."),
@@ -58,7 +58,9 @@ def check_sign_test(fn: Any) -> Verdict:
     (wins ~ Binomial(n, 1/2) when neither condition is better)."""
     from scipy import stats
 
-    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (12, 20), (5, 10), (3, 6)]  # edges: n/2, 0, n
+    n = int(input_rng().integers(11, 31))
+    cases = [(5, 5), (0, 5), (4, 5), (8, 10), (3, 10), (int(input_rng().integers(0, n + 1)), n), (5, 10), (3, 6)]
+    # edges: n/2 (the doubled tail passes 1), 0, n; and one n drawn afresh each time
     reference = lambda w, n: float(stats.binomtest(w, n, 0.5).pvalue)  # noqa: E731
     one_sided = lambda w, n: float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))  # noqa: E731
     return check_function(
@@ -100,14 +102,26 @@ def check_permutation_test(fn: Any) -> Verdict:
     """Exercise 06.3: `permutation_p(d)` → the exact two-sided p-value of the paired permutation
     (sign-flip) test: the share of the 2^n sign patterns whose |mean| is ≥ the observed |mean|."""
     rng = input_rng()
-    cases = [(rng.normal(0.01, 0.01, n),) for n in (3, 5, 8)] + [(np.array([0.02, -0.01, 0.015, 0.005]),)]
+    # a negative mean too: there, twice the one-sided share is not the two-sided one
+    cases = [(rng.normal(0.01, 0.01, n),) for n in (3, 5, 8)] + [(np.array([-0.02, 0.01, -0.015, -0.005]),)]
     return check_function(
         fn,
         cases,
         _permutation_p,
         what="the permutation p-value",
         mistakes=[
-            Mistake(lambda d: _permutation_p(d, two_sided=False), "that is one-sided: compare |mean|, not the mean."),
+            Mistake(
+                lambda d: _permutation_p(d, two_sided=False),
+                "that is one-sided: it counts only the patterns on the observed mean's side.",
+            ),
+            Mistake(
+                lambda d: 2 * _permutation_p(d, two_sided=False),
+                "a doubled one-sided share is not the two-sided one (and it can pass 1).",
+            ),
+            Mistake(
+                lambda d: min(1.0, 2 * _permutation_p(d, two_sided=False)),
+                "a doubled one-sided share is not the two-sided one when the observed mean is negative.",
+            ),
             Mistake(
                 lambda d: _permutation_p(d, strict=True),
                 "count the patterns with |mean| ≥ observed, the observed pattern itself included; compare with a "

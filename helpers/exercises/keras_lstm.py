@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.core import Mistake, Verdict, check_function, check_value
+from helpers.exercises.core import Mistake, Verdict, check_function, check_value, input_rng
 from helpers.models import lstm_param_count
 
 
@@ -42,7 +42,9 @@ def _pad_reference(sequences, maxlen, padding, truncating):
 def check_pad_sequences(fn: Any) -> Verdict:
     """Exercise 03.2: `pad(sequences, maxlen, padding, truncating)` with the behaviour of
     `keras.utils.pad_sequences` (zeros; "pre" or "post" for each argument)."""
-    seqs = [[5, 3, 8, 1, 9, 2], [7, 4], [], [6, 6, 6, 6]]
+    rng = input_rng()
+    ids = lambda n: [int(i) for i in rng.integers(1, 30, n)]  # noqa: E731
+    seqs = [ids(int(rng.integers(5, 10))), ids(2), [], ids(4)]  # longer than 4, shorter, empty, exactly 4
     cases = [(seqs, 4, p, t) for p in ("pre", "post") for t in ("pre", "post")] + [(seqs, 7, "pre", "pre")]
     return check_function(
         fn,
@@ -70,7 +72,9 @@ def _classifier_param_count(vocab_size: int, embedding_dim: int, units: int, bid
 
 def check_classifier_param_count(fn: Any) -> Verdict:
     """Exercise 03.3: `count(vocab_size, embedding_dim, units, bidirectional)` for the classifier."""
-    cases = [(1000, 64, 32, False), (1000, 64, 32, True), (50, 8, 4, True), (3000, 32, 32, True)]
+    rng = input_rng()
+    drawn = (int(rng.integers(20, 5000)), int(rng.integers(2, 65)), int(rng.integers(1, 65)), bool(rng.random() < 0.5))
+    cases = [(1000, 64, 32, False), (1000, 64, 32, True), (50, 8, 4, True), drawn]
 
     def variant(dense_in_doubled=True, lstm_doubled=True, dense_bias=1):
         def count(v, e, u, bi):

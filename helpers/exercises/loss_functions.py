@@ -21,7 +21,7 @@ from helpers.losses import (
 
 def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
     """Exercise 01.1: MSE = 1/n Σ (y_i − ŷ_i)² of the given labels and predictions."""
-    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    y, y_hat = np.array(y, float), np.array(y_hat, float)  # private copies, read before the answer is
     return check_value(
         answer,
         mse(y, y_hat),
@@ -29,11 +29,11 @@ def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> 
         rtol=HAND_RTOL,
         mistakes=[
             Mistake(np.sum((y - y_hat) ** 2), "that is the sum of the squared errors; MSE is their mean."),
-            Mistake(np.sqrt(mse(y, y_hat)), "that is the root of the MSE (RMSE); leave out the square root."),
-            Mistake(np.mean(np.abs(y - y_hat)), "that is the mean absolute error; square each error."),
+            Mistake(np.sqrt(mse(y, y_hat)), "that is the root of the MSE (RMSE)."),
+            Mistake(np.mean(np.abs(y - y_hat)), "that is the mean absolute error."),
             Mistake(
                 np.mean((1 - y_hat) ** 2),
-                "you measured every distance to 1, the source's §5 mistake; measure it to each sample's own label.",
+                "you measured every distance to 1, the source's §5 mistake.",
             ),
         ],
     )
@@ -41,7 +41,7 @@ def check_mse_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> 
 
 def check_bce_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> Verdict:
     """Exercise 01.1: BCE = −1/n Σ [y log ŷ + (1 − y) log(1 − ŷ)], natural logarithm."""
-    y, y_hat = np.asarray(y, float), np.asarray(y_hat, float)
+    y, y_hat = np.array(y, float), np.array(y_hat, float)  # private copies, read before the answer is
     value = binary_cross_entropy(y, y_hat)
     return check_value(
         answer,
@@ -87,8 +87,7 @@ def check_bce_from_logits(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 naive,
-                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and the log "
-                "becomes inf. Rewrite −log σ(z) and −log(1 − σ(z)) with softplus.",
+                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and its log becomes inf.",
             ),
             Mistake(
                 clipped,
@@ -97,6 +96,10 @@ def check_bce_from_logits(fn: Any) -> Verdict:
             Mistake(
                 lambda y, z: binary_cross_entropy_from_logits(1 - y, z),
                 "the labels are swapped: −log σ(z) is the cost of y = 1.",
+            ),
+            Mistake(
+                lambda y, z: binary_cross_entropy_from_logits(y, z) * y.size,
+                "that is the sum over samples, not the mean.",
             ),
         ],
     )
@@ -112,7 +115,7 @@ def check_mae(fn: Any) -> Verdict:
         lambda y, y_hat: float(np.mean(np.abs(y - y_hat))),
         what="the mean absolute error",
         mistakes=[
-            Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "positive and negative errors cancel: take |y − ŷ|."),
+            Mistake(lambda y, y_hat: float(np.mean(y - y_hat)), "in your mean, positive and negative errors cancel."),
             Mistake(mse, "that is the MSE, the loss for Gaussian noise. Laplace noise has |y − ŷ| in the exponent."),
             Mistake(lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), "that is the sum; take the mean."),
         ],
@@ -123,11 +126,19 @@ def check_softmax_ce_grad(fn: Any) -> Verdict:
     """Exercise 01.4: ∂CCE/∂Z = (softmax(Z) − one-hot(labels)) / n for integer labels and (n, K) logits."""
     rng = input_rng()
     cases = [(rng.integers(0, k, n), rng.normal(0, 3, (n, k))) for n, k in ((5, 4), (3, 2), (8, 6))]
-    cases.append((np.array([0, 2]), np.array([[1000.0, 0.0, -1000.0], [5.0, 1001.0, 1000.0]])))
+    # huge logits, and a row far below the others (one maximum for the whole batch empties it)
+    cases.append(
+        (np.array([0, 2, 1]), np.array([[1000.0, 0.0, -1000.0], [5.0, 1001.0, 1000.0], [-1000.0, -999.0, -1001.0]]))
+    )
 
     def naive(labels, Z):  # e^{1000} = inf: nan in the huge rows
         with np.errstate(all="ignore"):
             E = np.exp(Z)
+            return (E / E.sum(axis=1, keepdims=True) - one_hot(labels, Z.shape[1])) / len(labels)
+
+    def batch_max(labels, Z):
+        with np.errstate(all="ignore"):
+            E = np.exp(Z - Z.max())
             return (E / E.sum(axis=1, keepdims=True) - one_hot(labels, Z.shape[1])) / len(labels)
 
     def columns(labels, Z):
@@ -148,8 +159,13 @@ def check_softmax_ce_grad(fn: Any) -> Verdict:
             Mistake(lambda t, Z: softmax(Z) / len(t), "differentiate the −z_t term of the loss too."),
             Mistake(
                 naive,
-                "right for moderate logits, but e^z overflows for z = 1000; subtract each row's maximum first.",
+                "right for moderate logits, but e^z overflows for z = 1000, and inf/inf is nan.",
             ),
             Mistake(columns, "softmax normalises each sample's row (axis=1), not each class's column."),
+            Mistake(
+                batch_max,
+                "one maximum for the whole batch: a row far below it has every e^(z − max) round to 0, "
+                "and 0/0 is nan. The shift that keeps softmax finite is per row.",
+            ),
         ],
     )

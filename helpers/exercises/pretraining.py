@@ -12,16 +12,29 @@ from helpers.models import reverse_like
 
 def check_perplexity(fn: Any) -> Verdict:
     """Exercise 10.1: perplexity = exp(mean loss in nats per character)."""
-    cases = [(0.0,), (1.0,), (4.3,), (6.9077552789821,)]
+    cases = [(0.0,), (1.0,), (float(input_rng().uniform(0.5, 6.0)),), (float(np.log(1000.0)),)]
     return check_function(
         fn,
         cases,
         lambda loss: float(np.exp(loss)),
         what="the perplexity",
         mistakes=[
-            Mistake(lambda loss: float(2.0**loss), "the loss is in nats (natural logarithms): use e, not 2."),
-            Mistake(lambda loss: float(np.exp(-loss)), "a higher loss means more confusion: exp(+loss)."),
-            Mistake(lambda loss: float(1 / loss) if loss else float("inf"), "perplexity is exp(loss), not 1/loss."),
+            Mistake(
+                lambda loss: float(2.0**loss),
+                "your function reads the loss as bits (base 2); the course's losses are in nats.",
+            ),
+            Mistake(
+                lambda loss: float(np.exp(-loss)),
+                "your perplexity falls as the loss grows; a worse model should be more perplexed.",
+            ),
+            Mistake(
+                lambda loss: float(1 / loss) if loss else float("inf"),
+                "1/loss is not the number of equally likely choices a loss of that size stands for.",
+            ),
+            Mistake(
+                lambda loss: float(np.log(loss)) if loss > 0 else float("-inf"),
+                "your function takes the logarithm of a loss that is already an average of logarithms.",
+            ),
         ],
     )
 
@@ -32,7 +45,8 @@ def _padded_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     for n, t, d, lengths in ((2, 5, 3, (5, 2)), (3, 4, 2, (1, 4, 3)), (1, 6, 4, (6,))):
         ids = np.zeros((n, t), dtype=int)
         for row, length in enumerate(lengths):
-            ids[row, :length] = rng.integers(2, 50, size=length)
+            ids[row, :length] = rng.integers(1, 50, size=length)  # every id but 0 (padding) may occur
+        ids[0, 0] = 1  # and id 1 does: it is a character, not padding
         cases.append((rng.normal(size=(n, t, d)), ids))
     return cases
 

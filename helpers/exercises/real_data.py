@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 
 from helpers.baselines import accuracy_and_macro_f1
-from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
+from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng, same
 from helpers.text import char_ngrams
 
 
 def check_duplicate_share(answer: Any, lines: Sequence[str]) -> Verdict:
     """Exercise 05.1: the share of lines that repeat an earlier line exactly."""
+    lines = [str(line) for line in lines]  # a private copy, counted before the answer is read
     n, unique = len(lines), len(set(lines))
     counts: dict[str, int] = {}
     for line in lines:
@@ -88,15 +89,16 @@ def check_near_twins(fn: Any) -> Verdict:
     alphabet = list("好差很不错慢快贵便宜服务房间早餐干净位置")
     make = lambda n: "".join(rng.choice(alphabet, n))  # noqa: E731
     train = [make(int(rng.integers(3, 30))) for _ in range(40)]
+    twin_of = rng.permutation(40)  # test text k copies training text twin_of[k]: their indices differ
     test = []
     for k in range(30):
-        base = train[k] if k % 2 == 0 else make(int(rng.integers(3, 30)))
+        base = train[twin_of[k]] if k % 2 == 0 else make(int(rng.integers(3, 30)))
         if k % 4 == 0 and len(base) > 6:
             j = int(rng.integers(len(base)))
             base = base[:j] + "!" + base[j + 1 :]  # one character changed
         test.append(base)
     cases = [(test, train, 0.8), (test, train, 0.5), (test[:5], train, 1.0)]
-    as_list = lambda got, ref: sorted(int(i) for i in got) == ref if hasattr(got, "__iter__") else False  # noqa: E731
+    as_list = lambda got, ref: same(sorted(int(i) for i in got), ref)  # noqa: E731
     return check_function(
         fn,
         cases,
@@ -107,6 +109,10 @@ def check_near_twins(fn: Any) -> Verdict:
             Mistake(
                 lambda te, tr, th: [k for k, t in enumerate(te) if t in set(tr)],
                 "that finds exact copies only; compare the 5-gram sets with Jaccard similarity.",
+            ),
+            Mistake(
+                lambda te, tr, th: [j for j, g in enumerate(tr) if _near_twins_reference([g], te, th)],
+                "those are indices into the training texts; the question asks which *test* texts have a twin.",
             ),
         ],
     )

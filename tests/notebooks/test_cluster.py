@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -153,3 +154,135 @@ def test_course_run_on_the_cluster(cluster, tmp_path):
         "01_loss_functions.ipynb",
         "02_gradient_descent_by_hand.ipynb",
     ]
+
+
+# ----------------------------------------------------------------- --scheduler local:N
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports process `pid` (or any child of it) listens on."""
+    import psutil
+
+    ports = set()
+    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        try:
+            ports |= {c.laddr.port for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+        except psutil.Error:
+            pass
+    return ports
+
+
+def local_sweep(tiny, out, *extra):
+    return [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", "local:2", "--out", str(out),
+            *map(str, extra)]  # fmt: skip
+
+
+def test_a_local_cluster_opens_no_port_that_another_process_could_drive(tiny, tmp_path):
+    """A `local:N` sweep runs its notebooks with no listening socket at all (Dask's inproc
+    transport): while its kernels run, the sweep process listens on no TCP port except its
+    kernels' own, and a second process that tries every port the sweep's process holds fails."""
+    out = tmp_path / "sweep"
+    client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "6"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+    deadline = time.time() + 90
+    while not kernels_below(client.pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert kernels_below(client.pid), "the local cluster should be running a notebook by now"
+    import psutil
+
+    own = {
+        c.laddr.port for c in psutil.Process(client.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+    }
+    assert not own, f"the sweep process listens on {own}"
+    probe = (
+        "import sys\nfrom distributed import Client\nfor p in sys.argv[1:]:\n    try:\n"
+        "        Client(f'tcp://127.0.0.1:{p}', timeout='3s').run(print); print('DROVE', p)\n"
+        "    except Exception:\n        pass\n"
+    )
+    tried = subprocess.run(
+        [sys.executable, "-c", probe, *map(str, listening_ports(client.pid))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "DROVE" not in tried.stdout
+    stdout, stderr = client.communicate(timeout=300)
+    assert client.returncode == 0, stdout + stderr
+    assert sorted(int(r["square"]) for r in read_csv(out / "results.csv")) == [9, 16]
+
+
+def test_a_local_cluster_killed_outright_leaves_no_kernel_and_no_task_folder(tiny, tmp_path):
+    out = tmp_path / "sweep"
+    client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
+    deadline = time.time() + 90
+    while not kernels_below(client.pid) and time.time() < deadline:
+        time.sleep(0.2)
+    running = descendants(client.pid)
+    assert kernels_below(client.pid), "kernels should be running by now"
+    client.kill()  # SIGKILL: nothing in `course` can run
+    client.wait()
+    deadline = time.time() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "processes left running"
+    from course.cluster import TASK_PREFIX, remove_stale_task_folders
+
+    left = list(Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{client.pid}-*"))
+    assert left, "the killed sweep's task folders are still there (nothing could remove them)"
+    remove_stale_task_folders()  # what the next local sweep does first
+    assert not list(Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{client.pid}-*"))
+
+
+def test_local_ctrl_c_and_sigterm_stop_every_kernel(tiny, tmp_path):
+    for k, sig in enumerate((signal.SIGINT, signal.SIGTERM)):
+        out = tmp_path / f"sweep{k}"
+        client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
+        deadline = time.time() + 90
+        while not kernels_below(client.pid) and time.time() < deadline:
+            time.sleep(0.2)
+        running = descendants(client.pid)
+        assert kernels_below(client.pid)
+        client.send_signal(sig)
+        stdout, stderr = client.communicate(timeout=120)
+        assert client.returncode == 130 and "interrupted" in stdout, stdout + stderr
+        deadline = time.time() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], f"{sig!r}: processes left running"
+        assert not list(Path(tempfile.gettempdir()).glob(f"course-task-{client.pid}-*"))
+
+
+@pytest.mark.parametrize(
+    "scheduler, says",
+    [
+        ("local:0", "allowed is local:1 to local:"),
+        ("local:1000", "allowed is local:1 to local:"),
+        ("", "expected local, local:N"),
+        ("tcp://127.0.0.1:1", "cannot reach a Dask scheduler at tcp://127.0.0.1:1"),
+        ("NOT-DASK", "cannot reach a Dask scheduler"),
+    ],
+)
+def test_bad_schedulers_end_in_one_line_and_exit_2(scheduler, says, tiny, tmp_path):
+    import socket
+    import threading
+
+    if scheduler == "NOT-DASK":  # a port that is open on loopback but speaks no Dask
+        server = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=lambda: server.accept()[0].sendall(b"\xff" * 64), daemon=True).start()
+        scheduler = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    start = time.time()
+    args = [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", scheduler, "--grid", "x=3,4"]
+    done = subprocess.run(
+        [*args, "--out", str(tmp_path / "s")], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and time.time() - start < 20
+    full = subprocess.run(
+        [sys.executable, "-m", "course", "results-full", "--scheduler", "local:0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert full.returncode == 2 and "allowed is local:1" in full.stderr

@@ -3,11 +3,14 @@ parameter stops it in the validation cell with a clear message, before any work 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import nbformat
 import papermill as pm
 import pytest
 
-from helpers.paths import notebook_path
+from helpers.paths import REPO_ROOT, notebook_path
 
 # Small but non-default settings for every notebook (each also differs from its default).
 OTHER_PARAMETERS = {
@@ -169,29 +172,70 @@ def test_every_notebook_has_other_parameters_here():
     assert {p.stem for p in notebook_paths()} <= set(OTHER_PARAMETERS)
 
 
-@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
-def test_runs_with_other_parameters_from_another_directory(name, tmp_path):
-    nb = execute(name, OTHER_PARAMETERS[name], tmp_path, cwd=tmp_path)
+def assert_parameters_applied(nb: nbformat.NotebookNode, parameters: dict) -> None:
+    """papermill injected `parameters` after the `parameters` cell, and the validation cell
+    accepted them and names each one as changed.
+
+    Each notebook runs once with these parameters, from another directory, in its student edition
+    (`tests/notebooks/test_student.py`): that single run checks the parameters and the student
+    edition together. The edition is the teacher's notebook without its solutions, whose own
+    checks nbval runs at the defaults."""
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[1].metadata.get("tags", [])
     assert "injected-parameters" in code[2].metadata.get("tags", [])
     validation_output = "".join(o.get("text", "") for o in code[3].outputs)
     assert "Parameters OK" in validation_output and "changed" in validation_output
-    for name_ in OTHER_PARAMETERS[name]:
-        assert f"{name_}=" in validation_output
+    for name in parameters:
+        assert f"{name}=" in validation_output
 
 
-@pytest.mark.parametrize("kind", sorted(BAD_PARAMETERS))
-@pytest.mark.parametrize("name", sorted(OTHER_PARAMETERS))
-def test_bad_parameter_fails_fast_with_a_clear_message(name, kind, tmp_path):
-    parameters, words = BAD_PARAMETERS[kind][name]
+def bad_runs() -> list[tuple[str, str, dict, list[str]]]:
+    """The bad parameters of each notebook, as few runs as possible: the validation cell reports
+    every problem at once, so kinds whose parameter names differ share one run (a kernel start and
+    the imports each), and a kind that sets an already-used name gets a run of its own."""
+    runs = []
+    for name in sorted(OTHER_PARAMETERS):
+        mine: list[tuple[list[str], dict, list[str]]] = []
+        for kind in sorted(BAD_PARAMETERS):
+            parameters, words = BAD_PARAMETERS[kind][name]
+            run = next((r for r in mine if not r[1].keys() & parameters.keys()), None)
+            if run is None:
+                mine.append(([kind], dict(parameters), list(words)))
+            else:
+                run[0].append(kind), run[1].update(parameters), run[2].extend(words)
+        runs += [(name, " + ".join(kinds), parameters, words) for kinds, parameters, words in mine]
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("name", "kinds", "parameters", "words"), [pytest.param(*run, id=f"{run[0][:2]}-{run[1]}") for run in bad_runs()]
+)
+def test_bad_parameters_fail_fast_with_a_clear_message(name, kinds, parameters, words, tmp_path):
     with pytest.raises(pm.PapermillExecutionError) as err:
         execute(name, parameters, tmp_path)
     assert err.value.ename == "ParameterError"
     for w in words:
-        assert w in err.value.evalue
+        assert w in err.value.evalue, f"{kinds}: {w!r} not in the message"
     nb = nbformat.read(tmp_path / f"{name}.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     failed = next(i for i, c in enumerate(code) if any(o.output_type == "error" for o in c.outputs))
     assert "check_parameters" in code[failed].source  # it stopped in the validation cell ...
     assert all(c.execution_count is None for c in code[failed + 1 :])  # ... and ran nothing after it
+
+
+def test_every_kind_of_bad_parameter_is_tried_on_every_notebook():
+    tried = {(name, kind) for name, kinds, _, _ in bad_runs() for kind in kinds.split(" + ")}
+    assert tried == {(name, kind) for name in OTHER_PARAMETERS for kind in BAD_PARAMETERS}
+    assert len(bad_runs()) < len(OTHER_PARAMETERS) * len(BAD_PARAMETERS)
+
+
+def test_a_notebooks_cells_stay_together_on_two_workers():
+    """`make test`'s `--dist loadscope --no-loadscope-reorder`, with the order tests/conftest.py
+    gives, keeps every nbval cell of a notebook on one worker, in order, in one kernel: nbval over
+    a notebook, beside a test module (so that conftest's order applies), passes on two workers."""
+    args = ["-n", "2", "--dist", "loadscope", "--no-loadscope-reorder", "tests/unit/test_compare.py"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *args, "notebooks/01_loss_functions.ipynb"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout[-3000:]

@@ -11,7 +11,10 @@ but still runs.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -20,8 +23,9 @@ import pytest
 
 from course import student
 from helpers.exercises.core import CORRECT, NOT_ANSWERED, NOT_ANSWERED_FUNCTION
-from helpers.paths import notebook_paths
-from tests.notebooks.test_papermill import OTHER_PARAMETERS
+from helpers.paths import REPO_ROOT, notebook_paths
+from tests.notebooks.test_papermill import OTHER_PARAMETERS, assert_parameters_applied
+from tests.unit.test_student_edition import FIRST, answer
 
 NOTEBOOKS = notebook_paths()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -92,7 +96,7 @@ def test_student_edition_leaks_no_solution(path, edition):
     leaked = [line for line in solution_lines(teacher) if line in text]
     assert not leaked, leaked
     assert CORRECT not in text
-    assert "Student edition" in pupil.cells[1].source
+    assert pupil.cells[1].get("id") == "student-edition" and "Your answers are kept" in pupil.cells[1].source
     kept = [
         student.relink(c.source, edition) if c.cell_type == "markdown" else c.source
         for c in teacher.cells
@@ -115,7 +119,10 @@ def test_student_links_resolve(path, edition):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
+def test_student_edition_runs_with_other_parameters_and_says_not_answered(path, edition, tmp_path):
+    """The student edition runs to the end with other parameters, from another directory (the
+    papermill case of every notebook: see `assert_parameters_applied`); every check then says
+    "not answered yet"."""
     out = tmp_path / path.name
     pm.execute_notebook(
         str(edition / path.name),
@@ -125,7 +132,9 @@ def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
         progress_bar=False,
         cwd=str(tmp_path),
     )
-    cells = exercise_section(nbformat.read(out, as_version=4))
+    executed = nbformat.read(out, as_version=4)
+    assert_parameters_applied(executed, OTHER_PARAMETERS[path.stem])
+    cells = exercise_section(executed)
     checks = [c for c in cells if c.cell_type == "code" and "helpers.exercises import check_" in c.source]
     assert len(checks) >= 3
     for check in checks:
@@ -133,3 +142,44 @@ def test_student_edition_runs_and_says_not_answered(path, edition, tmp_path):
         assert text.strip(), "every check says something"
         for line in text.strip().splitlines():
             assert line in (NOT_ANSWERED, NOT_ANSWERED_FUNCTION), line  # a value or a function left `...`
+
+
+def make(target: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`make TARGET` as a learner types it, into `out` instead of the repository's student/, with
+    the installed environment (the set-up stamp is taken as done) and a stand-in for JupyterLab."""
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "course").exists():
+        pytest.skip(f"no `course` command next to {sys.executable} (the package is not installed)")
+    args = ["make", "-s", "-o", ".venv/.installed", target, f"BIN={bin_dir}", f"STUDENT_DIR={out}", "JUPYTER=true"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([*args, *extra], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("target", ["student", "lab-student"])
+def test_an_answer_survives_each_make_route(target, tmp_path):
+    """The README's routes: `make student` and `make lab-student` rebuild the edition; the learner's
+    answer is still there afterwards, and the command says it was kept. `make clean` leaves it."""
+    out = tmp_path / "student"
+    assert make("student", out).returncode == 0
+    answer(out / FIRST, "0.025  # my answer")
+    rebuilt = make(target, out)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "my answer" in (out / FIRST).read_text(encoding="utf-8")
+    assert f"kept your work (not overwritten): {FIRST}" in rebuilt.stdout
+    reset = make("student", out, "RESET=01")
+    assert reset.returncode == 0 and "my answer" not in (out / FIRST).read_text(encoding="utf-8")
+    assert any("my answer" in p.read_text(encoding="utf-8") for p in (out / "backups").iterdir())
+
+
+def test_make_clean_keeps_the_learners_folder(tmp_path):
+    """`make clean` in a checkout (here a stand-in folder) removes build/ and keeps student/."""
+    for folder in ("build/slides", "student"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "student" / FIRST).write_text("my answers", encoding="utf-8")
+    done = subprocess.run(
+        ["make", "-f", str(REPO_ROOT / "Makefile"), "clean"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "kept: student/" in done.stdout
+    assert not (tmp_path / "build").exists()
+    assert (tmp_path / "student" / FIRST).read_text(encoding="utf-8") == "my answers"
+    assert student.DEFAULT_OUT == REPO_ROOT / "student"

@@ -164,22 +164,23 @@ def test_the_folder_lock_names_its_owner_and_survives_its_death(tmp_path):
         (["pretrain-more", "--out", "results"], "inside the course's own files (results/)"),
         (["pretrain-more", "--out", "helpers/x"], "inside the course's own files (helpers/)"),
         (["finetune-all", "--epochs", "0"], "--epochs 0: allowed is an int in [1, 50]"),
-        (["finetune-all", "--max-len", "129"], "--max-len 129: allowed is an int in [8, 128]"),
+        (["finetune-all", "--max-len", "129"], "--max-len 129: allowed is an int in [8, 128] (the checkpoints'"),
         (["finetune-all", "--out", "notebooks"], "inside the course's own files (notebooks/)"),
         (["pretrain", "--steps", "-5"], "--steps -5: allowed is an int in [1, 1000000]"),
         (["pretrain", "--out", "data/pretrained"], "inside the course's own files (data/)"),
     ],
 )
 def test_pretraining_commands_refuse_bad_input_in_one_line_before_any_work(argv, says, capsys, monkeypatch):
-    from helpers import adaptation, pretraining
+    from course import studies
+    from helpers import pretraining
 
     monkeypatch.chdir(REPO_ROOT)
     from helpers import tf_quiet
 
     for module, name in (
-        (adaptation, "run"),
-        (adaptation, "fine_tune_every_review"),
-        (adaptation, "course_texts"),
+        (studies, "pretrain_more"),
+        (studies, "finetune_all"),
+        (studies, "course_texts"),
         (tf_quiet, "import_tensorflow"),
     ):
         monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("work started"))

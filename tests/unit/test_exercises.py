@@ -199,7 +199,7 @@ CASES = {
     "bce_from_logits": (
         ex.check_bce_from_logits,
         lambda y, z: float(np.mean(y * softplus(-z) + (1 - y) * softplus(z))),
-        [(lambda y, z: naive_bce_from_logits(y, z), "softplus")],
+        [(lambda y, z: naive_bce_from_logits(y, z), "rounds to exactly 0 or 1")],
     ),
     "mae": (
         ex.check_mae,
@@ -212,7 +212,7 @@ CASES = {
         [
             (lambda t, Z: softmax_ce_grad(t, Z) * len(t), "mean"),
             (lambda t, Z: naive_softmax(Z) - np.eye(Z.shape[1])[t], None),
-            (naive_softmax_ce_grad, "overflow"),
+            (naive_softmax_ce_grad, "overflows"),
         ],
     ),
     "mse_grad": (
@@ -245,7 +245,7 @@ CASES = {
         ex.check_adam_update,
         adam_paper,
         [
-            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "1 − βᵗ"),
+            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "correct"),
             (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, -g, m, v, t, lr, b1, b2, eps), None),
         ],
     ),
@@ -312,7 +312,7 @@ CASES = {
         lambda Q, K, V, mask: one_head(Q, K, V, mask),
         [
             (lambda Q, K, V, mask: one_head(Q * np.sqrt(Q.shape[-1]), K, V, mask), "√d_k"),
-            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "along each row"),
+            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "each query's keys"),
         ],
     ),
     "block_params": (
@@ -326,7 +326,7 @@ CASES = {
     "perplexity": (
         ex.check_perplexity,
         lambda loss: float(np.e**loss),
-        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "exp(+loss)")],
+        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "falls")],
     ),
     "masked_mean": (
         ex.check_masked_mean,
@@ -545,3 +545,31 @@ def test_hints_do_not_state_the_answer():
 
         message = ex.check_l2_logistic_grads(grads).message
         assert "Hint:" in message and "μθ" not in message, message
+
+
+def test_an_answer_that_changes_the_inputs_while_read_does_not_change_the_verdict():
+    """The share is counted from a private copy, before the answer is read: an answer object that
+    empties the list of lines and claims the share of what is left gets no ✓."""
+    lines = list("abaaccd")
+
+    class Sneaky:
+        def __float__(self):
+            lines[:] = ["x", "y"]  # no repeats left: a share of 0
+            return 0.0
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(float(self), dtype=dtype)
+
+    assert not ex.check_duplicate_share(Sneaky(), lines).correct
+    assert ex.check_duplicate_share(3 / 7, list("abaaccd")).correct
+
+
+def test_a_tensorflow_answer_and_a_learners_seterr_are_fine(tf):
+    saved = np.seterr(all="raise")  # what a learner might try in a course about overflow
+    try:
+        assert ex.check_mae(lambda y, y_hat: tf.reduce_mean(tf.abs(y - y_hat))).correct
+        assert ex.check_mse_value(tf.constant(np.mean((np.array(Y) - Y_HAT) ** 2), tf.float32), Y, Y_HAT).correct
+        assert ex.check_softmax_ce_grad(softmax_ce_grad).correct
+        assert not ex.check_softmax_ce_grad(naive_softmax_ce_grad).correct
+    finally:
+        np.seterr(**saved)

@@ -1,5 +1,5 @@
 """Part IV's pretraining text, checkpoints and fine-tuning procedure (helpers.pretraining,
-helpers.finetune, helpers.adaptation): no test sentence is pretrained on, a checkpoint that is
+helpers.finetune, helpers.adaptation, course.studies): no test sentence is pretrained on, a checkpoint that is
 missing or altered is refused with a message naming the command that rebuilds it, the committed
 checkpoints match their provenance, the fine-tuning stages freeze and unfreeze what they say, and
 the sentiment studies go on from the checkpoints without touching them or reading a test review."""
@@ -213,8 +213,9 @@ def test_encode_tagged_cuts_pads_and_aligns_tags():
 
 
 def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(checkpoints, tmp_path, monkeypatch):
-    """helpers.adaptation (notebook 10, section 8): both arms train every objective further, from
-    the checkpoint and not from scratch; the checkpoint files stay as they were."""
+    """course.studies.pretrain_more (read in notebook 10, section 8): both arms train every
+    objective further, from the checkpoint and not from scratch; the checkpoint files stay as they were."""
+    from course import studies
     from helpers import adaptation
 
     folder, models = checkpoints
@@ -229,11 +230,11 @@ def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(check
 
     monkeypatch.setattr(pretraining, "pretrain", spy)
     positive = np.asarray([1, 1, 0] * 4)  # TEXTS: two kind sentences, then an unkind one
-    texts = adaptation.Texts(
+    texts = studies.Texts(
         TEXTS, TEXTS[2::3], TEXTS, positive, TEXTS[:3], positive[:3], {"held": TEXTS[:3], "reviews": TEXTS[1:3]}
     )
     lines = []
-    result = adaptation.run(2, texts, folder, report=lines.append)
+    result = studies.pretrain_more(studies.PretrainMore(steps=2), texts, folder, report=lines.append)
     assert list(result["probe"]) == list(adaptation.ARMS)
     for arm in adaptation.ARMS:
         assert set(result["probe"][arm]) == set(adaptation.READERS)
@@ -258,11 +259,11 @@ def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(check
         loaded = pretraining.load_pretrained(objective, folder)  # verified by SHA-256: untouched
         for a, b in zip(loaded.get_weights(), models[objective].get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
-    path = adaptation.write(result, "test", tmp_path / "more.json")
-    assert adaptation.read(path)["command"] == "test" and not list(tmp_path.glob(".*partial"))
-    wrong = adaptation.Texts(TEXTS[1:], *list(vars(texts).values())[1:])
+    path = studies.write(result, "test", tmp_path / "more.json")
+    assert adaptation.read(path)["command"] == "test" and [p.name for p in tmp_path.iterdir()] == ["more.json"]
+    wrong = studies.Texts(TEXTS[1:], *list(vars(texts).values())[1:])
     with pytest.raises(pretraining.CheckpointError, match="another text"):
-        adaptation.run(2, wrong, folder, report=lines.append)
+        studies.pretrain_more(studies.PretrainMore(steps=2), wrong, folder, report=lines.append)
 
 
 def test_the_paired_interval_is_student_s_t_over_reviews():
@@ -284,9 +285,9 @@ def test_the_paired_interval_is_student_s_t_over_reviews():
 
 
 def test_the_study_never_trains_or_fits_on_a_test_review(text):
-    from helpers import adaptation
+    from course import studies
 
-    texts = adaptation.course_texts()
+    texts = studies.course_texts()
     test = set(texts.test)
     assert texts.pretraining == text.texts and len(test) == len(texts.test) == len(texts.y_test)
     assert not test & set(texts.reviews) and not test & set(texts.pretraining) and not test & set(texts.train)
@@ -298,14 +299,16 @@ def test_the_study_never_trains_or_fits_on_a_test_review(text):
 
 
 def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoints):
+    from course import studies
     from helpers import adaptation
     from helpers.finetune import STARTS
 
     folder, _ = checkpoints
     positive = np.asarray([1, 1, 0] * 4)
-    texts = adaptation.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:5], positive[3:5])
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:5], positive[3:5])
     lines = []
-    result = adaptation.fine_tune_every_review(texts, 2, TINY.seq_len, folder, lines.append, batch_size=5, every=3)
+    config = studies.FinetuneAll(epochs=2, max_len=TINY.seq_len, batch_size=5, every=3)
+    result = studies.finetune_all(config, texts, folder, lines.append)
     assert result["parameters"]["num_updates"] == 2 * 3  # ceil(12 / 5) updates per epoch
     assert list(result["runs"]) == list(STARTS)
     for start, run in result["runs"].items():
@@ -316,4 +319,4 @@ def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoin
     assert [line for line in lines if "update 6/6" in line] and lines[0].startswith("[1/4]")
     assert result["data"]["test reviews longer than max_len"] == 0
     with pytest.raises(ValueError, match="positions"):
-        adaptation.fine_tune_every_review(texts, 1, TINY.seq_len + 1, folder, lines.append)
+        studies.finetune_all(studies.FinetuneAll(epochs=1, max_len=TINY.seq_len + 1), texts, folder, lines.append)

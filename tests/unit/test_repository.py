@@ -4,6 +4,7 @@ conventions (README, "Contributing")."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -40,6 +41,43 @@ def test_every_direct_dependency_says_why():
     for line in (REPO_ROOT / "requirements.in").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             assert "#" in line and len(line.split("#", 1)[1].strip()) > 10, f"no reason given: {line!r}"
+
+
+def third_party_imports() -> dict[str, set[str]]:
+    """Top-level module → files importing it, over the packages, the tests and the notebooks' code."""
+    found: dict[str, set[str]] = {}
+    sources = [
+        (p, p.read_text(encoding="utf-8"))
+        for d in ("helpers", "course", "tests")
+        for p in REPO_ROOT.glob(f"{d}/**/*.py")
+    ]
+    for path in notebook_paths():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        sources.append(
+            (path, "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        )
+    for path, source in sources:
+        for node in ast.walk(ast.parse(source)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in ("helpers", "course", "tests"):
+                    found.setdefault(top, set()).add(path.name)
+    return found
+
+
+def test_every_package_imported_directly_is_declared_with_its_reason():
+    """A package the code imports is a direct dependency, whatever else happens to pull it in."""
+    direct = pins(REPO_ROOT / "requirements.in")
+    distributions = importlib.metadata.packages_distributions()
+    imports = third_party_imports()
+    assert {"numpy", "yaml", "nbconvert"} <= imports.keys(), "the scan finds imports"
+    for module, files in sorted(imports.items()):
+        names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+        assert names & direct.keys(), f"{module} (imported by {sorted(files)[:3]}) is not in requirements.in"
 
 
 def test_environment_yml_installs_the_same_lock():
@@ -159,3 +197,32 @@ def test_every_notebook_states_a_run_time_within_the_budget():
         budget = stated_budget(path)
         assert budget is not None, f"{path.name}: no '**Expected run time:** under N s' in its title cells"
         assert budget <= (15 if path.name[:2] in ("01", "02") else 90), (path.name, budget)
+
+
+DOC_PATH = re.compile(r"(?<![\w./-])((?:notebooks|helpers|course|tests|data|results|\.ci)/[\w./-]*\w)")
+
+
+def test_every_path_named_in_docs_and_docstrings_exists():
+    """A file or folder the README, the Makefile, a docstring or a notebook names is there
+    (patterns such as `notebooks/NN_slug.ipynb` or `tests/unit/test_*.py` are not paths)."""
+    skip = {"test_cli_inputs.py", "test_repository.py"}  # hostile inputs; this test's own examples
+    places = [REPO_ROOT / "README.md", REPO_ROOT / "Makefile", REPO_ROOT / "data" / "README.md"]
+    places += [p for d in ("helpers", "course", "tests") for p in REPO_ROOT.glob(f"{d}/**/*.py") if p.name not in skip]
+    places += [*NOTEBOOKS, REPO_ROOT / "notebooks" / "glossary.md"]
+    missing = []
+    for place in places:
+        for match in DOC_PATH.finditer(place.read_text(encoding="utf-8")):
+            path = match.group(1).rstrip(".")
+            if "NN" not in path and not path.endswith("_") and not (REPO_ROOT / path).exists():
+                missing.append(f"{place.relative_to(REPO_ROOT)}: {path}")
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("package", ["helpers", "course", "helpers/exercises"])
+def test_each_package_docstring_lists_its_modules(package):
+    """The module list at the top of a package's `__init__.py` names every module in it."""
+    folder = REPO_ROOT / package
+    docstring = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))) or ""
+    listed = set(re.findall(r"\b(\w+)(?=,|  )", docstring))  # a name column: `name, ...` or `name   what`
+    modules = {p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    assert not modules - listed, f"{package}/__init__.py does not list {sorted(modules - listed)}"

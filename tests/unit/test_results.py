@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from course.full_results import hardware
+from helpers.provenance import describe_hardware, hardware, versions, write_json
 from helpers.results import describe_full_run, load_full_results
 
 
@@ -39,5 +39,29 @@ def test_describe_prints_provenance(tmp_path, capsys, monkeypatch):
     assert "num_seeds=5" in out and "ok in 61 s on a CPU, 2 cores" in out and "TensorFlow 2.21.0" in out
 
 
-def test_hardware_names_the_cores():
-    assert "cores" in hardware()
+def test_hardware_names_the_cores_and_reads_the_older_one_line_form():
+    line = describe_hardware(hardware())
+    assert f"{hardware()['cpus']} cores" in line and hardware()["cpu"] in line
+    assert describe_hardware("a CPU, 2 cores") == "a CPU, 2 cores"
+
+
+def test_versions_come_from_the_installed_packages():
+    import numpy
+
+    found = versions(("numpy", "no-such-package-here"))
+    assert found["numpy"] == numpy.__version__ and found["no-such-package-here"] == "not installed"
+    assert found["python"].startswith("3.")
+
+
+def test_json_is_written_whole_and_never_through_a_symlink(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text("precious", encoding="utf-8")
+    target = tmp_path / "out" / "result.json"
+    target.parent.mkdir()
+    target.symlink_to(outside)
+    write_json({"中文": 1}, target)
+    assert outside.read_text(encoding="utf-8") == "precious" and not target.is_symlink()
+    assert json.loads(target.read_text(encoding="utf-8")) == {"中文": 1} and "中文" in target.read_text(
+        encoding="utf-8"
+    )
+    assert [p.name for p in target.parent.iterdir()] == ["result.json"], "no temporary file left"

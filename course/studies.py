@@ -1,0 +1,365 @@
+"""Part IV's two long studies of review sentiment at full data (read in notebook 10, section 8).
+
+    make pretrain-more   (= course pretrain-more [--steps N])                → results/pretrain_more.json
+    make finetune-all    (= course finetune-all [--epochs N] [--max-len L])  → results/finetune_all.json
+
+**More pretraining, spent two ways** (`pretrain_more`). Section 6's frozen readers stay below
+TF-IDF on review sentiment. Two ways to spend more pretraining on that, each `steps` more updates
+of the same objective from each committed checkpoint (forward, backward, masked), with a fresh
+Adam at the same learning rate and batch size, and seed + 1 for the order of the windows:
+
+- ``longer``:  the same pretraining text (People's Daily and the review lines): longer pretraining;
+- ``reviews``: the review lines only, test reviews removed: ULMFiT's step (Howard and Ruder),
+  which adapts a language model to the task's own unlabelled text before the task (for a masked
+  model: task-adaptive pretraining). ULMFiT's learning-rate schedules are not used here.
+
+Every arm, and the committed checkpoints (``as committed``), is read by section 6's probe
+(`helpers.elmo.probe_probabilities`), with TF-IDF on the same split beside them. Held-out losses
+on People's Daily test sentences and on test reviews show what each arm did to the models. One
+pretraining seed; the continued models are not kept, only their numbers.
+
+**Fine-tuning on every training review** (`finetune_all`). Notebook 10's fine-tuning runs see at
+most num_updates × batch_size reviews. This study fine-tunes every start (and scratch) with the
+same procedure (`helpers.finetune.fine_tune`) for whole epochs over every training review, one
+seed, beside TF-IDF on the same split.
+
+Each study has one config dataclass; its fields with a `flag` are the command's options (their
+defaults and allowed ranges come from here). What notebook 10 reads back — the arms' names,
+`correct_of`, `paired_interval`, `read` — is lesson code in `helpers.adaptation`.
+Tested in tests/unit/test_pretraining.py and tests/unit/test_cli_inputs.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from helpers import pretraining
+from helpers.adaptation import (
+    ARM_NAMES,
+    ARMS,
+    FINETUNE_FILE,
+    READERS,
+    RESULTS_FILE,
+    bits,
+    correct_of,
+)
+from helpers.provenance import hardware, versions
+from helpers.results import write_results
+
+EVAL_TEXTS = 300  # held-out texts per set for the losses (a fixed sample, in the order of a hash)
+Report = Callable[[str], None]
+
+
+def option(default: int, flag: str, low: int, high: int, help: str, note: str = ""):
+    """A config field that is also a command-line option `flag`, allowed in [low, high]."""
+    return field(default=default, metadata={"flag": flag, "range": (low, high), "help": help, "note": note})
+
+
+@dataclass(frozen=True)
+class PretrainMore:
+    """`course pretrain-more`: more updates per objective and arm."""
+
+    steps: int = option(3000, "--steps", 1, 1_000_000, "more updates per objective and arm")
+    results: Path = RESULTS_FILE
+    command: str = "course pretrain-more"
+    help: str = "Part IV: more pretraining on the same text or on the reviews only (ULMFiT), probed on sentiment"
+
+
+@dataclass(frozen=True)
+class FinetuneAll:
+    """`course finetune-all`: every start fine-tuned for sentiment on every training review."""
+
+    epochs: int = option(8, "--epochs", 1, 50, "epochs over the training reviews")
+    max_len: int = option(128, "--max-len", 8, 128, "characters read per review", "the checkpoints' positions")
+    batch_size: int = 32
+    lr: float = 3e-3
+    lr_pretrained: float = 3e-4
+    seed: int = 0
+    every: int = 100  # progress every this many updates
+    results: Path = FINETUNE_FILE
+    command: str = "course finetune-all"
+    help: str = "Part IV: fine-tune every start for sentiment on every training review (results/)"
+
+
+def options(config: type) -> list:
+    """The fields of a study's config that are command-line options."""
+    return [f for f in fields(config) if "flag" in f.metadata]
+
+
+def flag_of(config: type, name: str) -> str:
+    """The option of a config field: `max_len` → `--max-len`."""
+    return next(f.metadata["flag"] for f in options(config) if f.name == name)
+
+
+@dataclass
+class Texts:
+    """What a study reads: the pretraining text, its review lines, the labelled reviews and
+    the held-out texts of the losses."""
+
+    pretraining: list[str]
+    reviews: list[str]
+    train: list[str]
+    y_train: np.ndarray
+    test: list[str]
+    y_test: np.ndarray
+    held_out: dict[str, list[str]]
+    valid: list[str] = field(default_factory=list)  # validation reviews: a learning curve that never reads the test
+    y_valid: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+
+def course_texts() -> Texts:
+    """The course's texts: the committed checkpoints' pretraining text; its review lines (every
+    clean review line but the test split's); every training, validation and test review of
+    notebook 06's split, in notebook 10's order (by a hash of the text)."""
+    from helpers.corpora import clean_reviews, load_reviews, review_split, stable_hash
+
+    held_out = pretraining.test_sentences()
+    text = pretraining.pretraining_text(held_out)
+    reviews = clean_reviews(load_reviews())[0]
+    split = review_split(reviews)
+
+    def hashed(part):
+        order = sorted(range(len(part.texts)), key=lambda i: stable_hash(part.texts[i]))
+        return [part.texts[i] for i in order], np.asarray([part.labels[i] for i in order])
+
+    (train, y_train), (test, y_test), (valid, y_valid) = map(hashed, (split.train, split.test, split.validation))
+    sentences = sorted(held_out["segmentation"], key=stable_hash)[:EVAL_TEXTS]
+    losses_on = {"People's Daily test sentences": sentences, "test reviews": test[:EVAL_TEXTS]}
+    review_lines = [t for t in reviews.texts if t not in held_out["sentiment"]]
+    return Texts(text.texts, review_lines, train, y_train, test, y_test, losses_on, valid, y_valid)
+
+
+def _no_scratch():
+    raise ValueError("the study reads pretrained starts only")
+
+
+def probe(models: dict, vocab: dict[str, int], texts: Texts, seq_len: int) -> dict[str, str]:
+    """Section 6's probe (whole reviews) for every reader of `models`: which test reviews it gets
+    right, as a string of 0s and 1s in test order (`helpers.adaptation.correct_of` reads it back)."""
+    from helpers.elmo import probe_probabilities, state_reader
+
+    correct = {}
+    for start in READERS:
+        reader = state_reader(start, seq_len, models, _no_scratch)
+        p = probe_probabilities(reader, texts.train, texts.y_train, texts.test, vocab)
+        correct[start] = bits((p > 0.5) == texts.y_test)
+    return correct
+
+
+def checkpoints_for(texts: Texts, folder: Path) -> tuple[dict, pretraining.PretrainConfig, dict[str, int]]:
+    """(provenance, configuration, vocabulary) of the checkpoints in `folder`, refused when they
+    were pretrained on another text than `texts.pretraining`."""
+    provenance = pretraining.read_provenance(folder)
+    if provenance["data"]["pretraining_text_sha256"] != pretraining.text_sha256(texts.pretraining):
+        raise pretraining.CheckpointError(
+            f"the checkpoints in {folder} were pretrained on another text: run `{pretraining.REBUILD}`"
+        )
+    return provenance, pretraining.config_of(provenance), pretraining.load_vocab(folder)
+
+
+def tfidf_and_provenance(result: dict, texts: Texts, provenance: dict, start: float) -> dict:
+    """Add TF-IDF on the same split, the checkpoints' identity, versions, hardware and time."""
+    from helpers.baselines import tfidf_logreg
+
+    tfidf = tfidf_logreg(texts.train, texts.y_train).predict_proba(texts.test)[:, 1]
+    result["correct"]["TF-IDF"] = bits((tfidf > 0.5) == texts.y_test)
+    result["tfidf"] = float(correct_of(result["correct"]["TF-IDF"]).mean())
+    result["checkpoints"] = {"made": provenance["made"], "files_sha256": provenance["files_sha256"]}
+    result["versions"], result["hardware"] = versions(), hardware()
+    result["total_seconds"] = round(time.perf_counter() - start, 1)
+    return result
+
+
+# ------------------------------------------------------------------ more pretraining, two ways
+
+
+def held_out_losses(models: dict, texts: Texts, vocab: dict, config: pretraining.PretrainConfig) -> dict:
+    """objective → held-out set → {"loss", "accuracy"} of each model's own objective."""
+    out = {}
+    for objective in pretraining.OBJECTIVES:
+        out[objective] = {}
+        for name, held in texts.held_out.items():
+            rng = np.random.default_rng(config.seed)
+            loss, accuracy = pretraining.held_out_loss(models[objective], objective, held, vocab, config, rng)
+            out[objective][name] = {"loss": loss, "accuracy": accuracy}
+    return out
+
+
+def continue_arm(arm: str, models: dict, texts: Texts, vocab: dict, more, progress, report: Report) -> tuple:
+    """Train every objective of `models` `more.num_steps` further on the arm's text, in place;
+    returns (loss curves, seconds) by objective. `progress` reports the time left."""
+    corpus = texts.pretraining if arm == "longer" else texts.reviews
+    curves, seconds = {}, {}
+    for objective in pretraining.OBJECTIVES:
+        what = f"the {objective} objective, {more.num_steps:,} more updates on {len(corpus):,} texts"
+        report(f"{progress()} {ARM_NAMES[arm]}: {what}")
+        models[objective], curve, took = pretraining.pretrain(
+            objective, corpus, vocab, more, report, model=models[objective]
+        )
+        progress.done(took)
+        curves[objective], seconds[objective] = [round(x, 4) for x in curve], round(took, 1)
+    return curves, seconds
+
+
+class Progress:
+    """ "[k/n]" and, after the first, "about m min left" from the mean time of those done."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.count, self.seconds = total, 0, 0.0
+
+    def __call__(self) -> str:
+        self.count += 1
+        left = self.seconds / (self.count - 1) * (self.total - self.count + 1) / 60 if self.count > 1 else None
+        return f"[{self.count}/{self.total}]" + ("" if left is None else f" (about {left:.0f} min left)")
+
+    def done(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+def pretrain_more(
+    config: PretrainMore, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+) -> dict:
+    """The three arms: continue every checkpoint in `folder` for `config.steps` updates (except
+    ``as committed``), then held-out losses and the probe. Returns everything as a dict."""
+    import keras
+
+    provenance, pre, vocab = checkpoints_for(texts, folder)
+    more = replace(pre, num_steps=config.steps, seed=pre.seed + 1)
+    result = {"held_out": {}, "probe": {}, "correct": {}, "loss_curves": {"every_steps": 100}, "wall_seconds": {}}
+    progress, start = Progress(len(ARMS[1:]) * len(pretraining.OBJECTIVES)), time.perf_counter()
+    for arm in ARMS:
+        keras.utils.set_random_seed(pre.seed)
+        models = {o: pretraining.load_pretrained(o, folder) for o in pretraining.OBJECTIVES}
+        if arm != "as committed":
+            result["loss_curves"][arm], result["wall_seconds"][arm] = continue_arm(
+                arm, models, texts, vocab, more, progress, report
+            )
+        result["held_out"][arm] = held_out_losses(models, texts, vocab, pre)
+        result["correct"][arm] = probe(models, vocab, texts, pre.seq_len)
+        result["probe"][arm] = {r: float(correct_of(c).mean()) for r, c in result["correct"][arm].items()}
+        accuracies = ", ".join(f"{r} {a:.3f}" for r, a in result["probe"][arm].items())
+        report(f"  {ARM_NAMES[arm]}: probe accuracy {accuracies}  ({time.perf_counter() - start:.0f} s so far)")
+    eval_texts = {k: len(v) for k, v in texts.held_out.items()}
+    result["parameters"] = {
+        "extra_steps": config.steps,
+        "seed": more.seed,
+        "lr": more.lr,
+        "batch_size": more.batch_size,
+        "eval_texts": eval_texts,
+    }
+    result["data"] = {
+        "pretraining texts": len(texts.pretraining),
+        "review lines (the reviews arm)": len(texts.reviews),
+        "review characters": sum(map(len, texts.reviews)),
+        "pretraining characters": sum(map(len, texts.pretraining)),
+        "training reviews": len(texts.train),
+        "test reviews": len(texts.test),
+    }
+    return tfidf_and_provenance(result, texts, provenance, start)
+
+
+# ------------------------------------------------------------ fine-tuning on every review
+
+
+def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int, valid, report: Report, clock):
+    """The `on_update` of one start's fine-tuning: validation accuracy after each epoch (kept in
+    `tick.per_epoch`), and progress every `every` updates with the time left in all (`clock`)."""
+
+    def tick():
+        tick.done += 1
+        clock.done(1)
+        if tick.done % updates_per_epoch == 0:
+            tick.per_epoch.append(valid())
+        if tick.done % every == 0:
+            report(f"  {name}: update {tick.done:,}/{num_updates:,}; {clock.status()}")
+
+    tick.done, tick.per_epoch = 0, []
+    return tick
+
+
+class Clock:
+    """Updates done out of all, and the time they took: "N s elapsed, about M min left in all"."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.count, self.start = total, 0, time.perf_counter()
+
+    def done(self, n: int) -> None:
+        self.count += n
+
+    def status(self) -> str:
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / max(self.count, 1) * (self.total - self.count) / 60
+        return f"{elapsed:.0f} s elapsed, about {left:.0f} min left in all"
+
+
+def finetune_all(
+    config: FinetuneAll, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+) -> dict:
+    """Fine-tune every start of `helpers.finetune.STARTS` for sentiment on every training review
+    (cut at max_len characters) for `epochs` epochs, notebook 10's way; score it on every test
+    review at the end, and on every validation review after each epoch (a learning curve that
+    never reads the test). Returns everything as a dict."""
+    import keras
+
+    from helpers.finetune import NEEDS, STARTS, build_task_model, fine_tune
+    from helpers.text import encode
+
+    provenance, pre, vocab = checkpoints_for(texts, folder)
+    if not 1 <= config.max_len <= pre.seq_len:
+        raise ValueError(f"max_len = {config.max_len}: the checkpoints know {pre.seq_len} positions")
+    X, y = encode(texts.train, vocab, config.max_len), texts.y_train.astype("float32")
+    X_test, X_valid = encode(texts.test, vocab, config.max_len), encode(texts.valid, vocab, config.max_len)
+    updates_per_epoch = -(-len(X) // config.batch_size)
+    num_updates = config.epochs * updates_per_epoch
+
+    def predicted(model, X=X_test):
+        return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
+
+    result, clock = {"runs": {}, "correct": {}}, Clock(num_updates * len(STARTS))
+    for k, start in enumerate(STARTS):
+        keras.utils.set_random_seed(config.seed)
+        checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
+        model, frozen = build_task_model(
+            "sentiment", start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
+        )
+        valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
+        tick = epoch_ticker(start, updates_per_epoch, num_updates, config.every, valid, report, clock)
+        report(
+            f"[{k + 1}/{len(STARTS)}] {start}: {num_updates:,} updates ({config.epochs} epochs of {len(X):,} reviews)"
+        )
+        run = fine_tune(
+            model, frozen, X, y, lambda m: float(np.mean(predicted(m) == texts.y_test)),
+            num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
+            seed=config.seed, loss="binary_crossentropy", on_update=tick,
+        )  # fmt: skip
+        result["correct"][start] = bits(predicted(model) == texts.y_test)
+        result["runs"][start] = {
+            "frozen": run.frozen,
+            "accuracy": run.fine_tuned,
+            "valid_per_epoch": tick.per_epoch,
+            "seconds": round(run.seconds, 1),
+        }
+        frozen_note = "" if run.frozen is None else f" (frozen stage: {run.frozen:.3f})"
+        report(f"  {start}: test accuracy {run.fine_tuned:.3f}{frozen_note}, {run.seconds:.0f} s")
+    names = ("epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
+    result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
+    result["data"] = {
+        "training reviews": len(texts.train),
+        "validation reviews": len(texts.valid),
+        "test reviews": len(texts.test),
+        "test reviews longer than max_len": sum(len(t) > config.max_len for t in texts.test),
+    }
+    return tfidf_and_provenance(result, texts, provenance, clock.start)
+
+
+STUDIES = {"pretrain-more": (PretrainMore, pretrain_more), "finetune-all": (FinetuneAll, finetune_all)}
+
+
+def write(result: dict, command: str, path: Path) -> Path:
+    """Save a study (`helpers.results.write_results`: written whole, with its command)."""
+    return write_results(result, command, path)
