@@ -26,6 +26,7 @@ as `python -m course`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -602,6 +603,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ParameterError, SpecError, inputs.LockedError, FileNotFoundError) as err:
         for line in str(err).splitlines():
             print(f"course {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk: one line, and nothing half-written counts as done
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(f"course {args.command}: error: {err.strerror} ({err.filename or 'writing'})", file=sys.stderr)
         return 2
 
 

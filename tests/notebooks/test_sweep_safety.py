@@ -136,14 +136,14 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_leaves_no_file_that_looks_done(tiny, tmp_path, small_disk):
     out = small_disk / "sweep"
-    (small_disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 8 * 1024))  # leave about two pages
-    with open(small_disk / "filler", "ab") as f:
-        try:
+    (out / "runs").mkdir(parents=True)
+    (out / ".sweep.lock").write_text("1")  # the lock's page is taken: the runs are what finds the disk full
+    try:  # fill the disk to the last byte
+        with open(small_disk / "filler", "wb", buffering=0) as f:
             while True:
-                f.write(b"\0" * 1024)
-                f.flush()
-        except OSError:
-            pass
+                f.write(b"\0" * 4096)
+    except OSError:
+        pass
     result = course("sweep", tiny, "--grid", "x=3,4", "--out", out, cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
     runs = list((out / "runs").glob("*")) if (out / "runs").is_dir() else []
