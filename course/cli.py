@@ -395,7 +395,7 @@ def _run_sweep(
     )
     print(f"table: {out_dir / 'results.csv'}" + (f"; plot of {plotted}: {out_dir / 'results.png'}" if plotted else ""))
     for r in failed:
-        print(f"  failed {r['run']}: {r['error']}")
+        print(f"  failed {run_id({k: r[k] for k in grid})}: {r['error']}")
     if interrupted:
         return 130
     return 0 if not failed and len(rows) == len(combinations) else 1
