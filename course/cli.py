@@ -57,7 +57,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec
+from helpers.params import ParameterError, SpecError, notebook_spec, validate_values
 from helpers.paths import notebook_path, notebook_paths
 
 
@@ -303,10 +303,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except (ParameterError, UsageError) as err:
         problems += str(err).splitlines()
         fixed = {}
+    spec = notebook_spec(path)  # read once, not once per grid value
     for name, values in grid.items():
         for value in values:
             try:
-                resolve_parameters(path, args.profile, {}, {name: value})
+                validate_values(spec, {name: value})
             except ParameterError as err:
                 problems += [line for line in str(err).splitlines() if line not in problems]
     if problems:

@@ -46,7 +46,8 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init, write_atomic
+from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init
+from helpers.provenance import write_whole
 
 POLL_SECONDS = 0.5
 CONNECT_SECONDS = 5  # a scheduler that does not answer by then is reported, not waited for
@@ -229,7 +230,7 @@ def run_many_on_cluster(
             output = output_for(got["status"] != "ok")
             if got["notebook"]:
                 output.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(output, got["notebook"])  # fsynced, never through a planted link
+                write_whole(output, got["notebook"])  # fsynced, renamed whole
             result = RunResult(
                 Path(notebook).stem, parameters, got["status"], got["seconds"], output, got["error"], got["records"]
             )

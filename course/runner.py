@@ -65,23 +65,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through `path.part`, created anew (never through a link planted
-    there), flushed to disk, then renamed: a reader sees the old file or the whole new one."""
-    part = path.with_name(path.name + ".part")
-    part.unlink(missing_ok=True)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    part.replace(path)
-
-
 def duplicate_problems(paths: list[Path]) -> list[str]:
     """Notebooks that would write one output file (`run 02 02`, or two files of one name)."""
     seen: dict[str, Path] = {}

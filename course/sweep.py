@@ -37,10 +37,8 @@ from course.runner import (
     stop_pool,
     thread_limits,
     worker_init,
-    write_atomic,
 )
-
-WRITTEN = (".sweep.lock", "results.csv", "results.png", "runs")  # what a sweep writes in its folder
+from helpers.provenance import write_whole
 
 
 def grid_combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -86,22 +84,23 @@ class SweepPlan:
 
 
 def folder_problems(out_dir: Path) -> list[str]:
-    """Why a sweep must not write into `out_dir`: a symbolic link where it writes (it would write
-    through it, outside the folder), or `runs` that is not a folder."""
-    problems = []
-    for name in WRITTEN:
-        path = out_dir / name
-        if path.is_symlink():
-            problems.append(f"--out {out_dir}: {name} is a symbolic link; a sweep writes only inside its folder")
-        elif name == "runs" and path.exists() and not path.is_dir():
-            problems.append(f"--out {out_dir}: runs is not a folder; remove it or choose another --out")
+    """Why a sweep must not write into `out_dir`: a symbolic link in it or in its `runs/` (a write
+    there, or to a temporary name beside it, would land outside the folder), or `runs` that is not
+    a folder. One line each."""
     runs = out_dir / "runs"
-    if not problems and runs.is_dir():
-        links = [p.name for p in runs.iterdir() if p.is_symlink()]
-        if links:
+    if runs.exists() and not runs.is_symlink() and not runs.is_dir():
+        return [f"--out {out_dir}: runs is not a folder; remove it or choose another --out"]
+    problems = []
+    for folder in (out_dir, runs):
+        try:
+            links = sorted(p.name for p in folder.iterdir() if p.is_symlink()) if folder.is_dir() else []
+        except OSError as err:
+            return [f"--out {out_dir}: cannot read {folder.name} ({err.strerror})"]
+        if links and not (folder == runs and runs.is_symlink()):
+            where = "runs/" if folder == runs else "the folder"
             problems.append(
-                f"--out {out_dir}: runs/ holds {len(links)} symbolic link(s) ({links[0][:40]}); "
-                "remove them or choose another --out"
+                f"--out {out_dir}: {where} holds {len(links)} symbolic link(s) ({links[0][:40]}); "
+                "a sweep writes only inside its folder: remove them or choose another --out"
             )
     return problems
 
@@ -155,7 +154,7 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     writer = csv.DictWriter(text, fieldnames=columns)
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(path, text.getvalue())
+    write_whole(path, text.getvalue())
 
 
 def plot_sweep(rows: list[dict[str, Any]], grid: dict[str, list[Any]], path: Path, y: str | None = None) -> str | None:
@@ -197,12 +196,7 @@ def plot_sweep(rows: list[dict[str, Any]], grid: dict[str, list[Any]], path: Pat
     image = io.BytesIO()
     fig.savefig(image, dpi=110, format="png")
     plt.close(fig)
-    part = path.with_name(path.name + ".part")
-    part.unlink(missing_ok=True)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(image.getvalue())
-    part.replace(path)
+    write_whole(path, image.getvalue())
     return y
 
 
