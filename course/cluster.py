@@ -200,7 +200,9 @@ def connect(scheduler: str | None, scheduler_file: str | None):
         warn_if_plain_remote(scheduler)
     try:
         if scheduler_file:
-            return Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+            client = Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+            warn_if_plain_remote(client.scheduler.address)  # the address the file named
+            return client
         return Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError, ValueError, socket.gaierror, KeyError, MemoryError) as err:
         reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__

@@ -133,12 +133,12 @@ def sweep_rows(plan: SweepPlan) -> list[dict[str, Any]]:
                         error = f"{out.get('ename')}: {out.get('evalue')}".splitlines()[0]
             row = {
                 "run": plan.name(combination),
-                **plan.fixed,
                 **combination,
                 "status": "failed" if failed else "ok",
                 "seconds": round(meta.get("duration") or 0.0, 2),
             }
             row.update({k: v for k, v in read_records(path).items() if not isinstance(v, (list, dict))})
+            row.update({k: v for k, v in plan.fixed.items() if k not in row})  # after the records: not plotted
             row["error"] = error
             rows.append(row)
     return rows

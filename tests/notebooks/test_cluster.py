@@ -286,3 +286,36 @@ def test_bad_schedulers_end_in_one_line_and_exit_2(scheduler, says, tiny, tmp_pa
         timeout=60,
     )
     assert full.returncode == 2 and "allowed is local:1" in full.stderr
+
+
+@pytest.mark.parametrize(
+    "address, warned",
+    [
+        ("tcp://192.0.2.7:8786", True),
+        ("tcp://scheduler.example.org:8786", True),
+        ("tcp://127.0.0.1:8786", False),
+        ("tcp://localhost:8786", False),
+        ("tcp://[::1]:8786", False),
+        ("tls://192.0.2.7:8786", False),
+    ],
+)
+def test_plain_tcp_beyond_loopback_is_warned_about_in_one_line(address, warned, capsys):
+    from course.cluster import warn_if_plain_remote
+
+    warn_if_plain_remote(address)
+    err = capsys.readouterr().err
+    assert (err.count("\n"), "tls://" in err) == ((1, True) if warned else (0, False)), err
+
+
+def test_an_address_that_names_no_host_is_one_line_and_exit_2_after_the_warning(tiny, tmp_path):
+    start = time.time()
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", "tcp://no-such-host.invalid:8786",
+         "--grid", "x=3", "--out", str(tmp_path / "s")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 2 and "warning" in lines[0], done.stderr
+    assert "cannot reach a Dask scheduler at tcp://no-such-host.invalid:8786" in lines[1]
+    assert "Traceback" not in done.stderr + done.stdout and time.time() - start < 20
+    assert not (tmp_path / "s" / "runs").exists()

@@ -66,6 +66,7 @@ def test_a_sweep_resumed_with_other_fixed_values_reuses_nothing_and_never_mixes(
     second = course("sweep", tiny, "--grid", "x=3,4", "-p", "nap", "0.1", "--out", out, cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "0 already done (kept), 2 to run" in second.stdout
+    assert "plot of square" in second.stdout  # the fixed column is not mistaken for a result
     rows = read_csv(out / "results.csv")
     assert [(r["x"], r["nap"]) for r in rows] == [("3", "0.1"), ("4", "0.1")]  # only this plan, and it says so
     third = course("sweep", tiny, "--grid", "x=3,4", "-p", "nap", "0", "--out", out, cwd=tmp_path)
