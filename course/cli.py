@@ -26,6 +26,7 @@ as `python -m course`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -36,6 +37,7 @@ from typing import Any
 from course import BUILD_DIR, inputs, studies
 from course.runner import (
     UsageError,
+    duplicate_problems,
     execute_many,
     key_results,
     profiles,
@@ -46,6 +48,7 @@ from course.sweep import (
     SweepPlan,
     clean_partial,
     default_jobs,
+    folder_problems,
     grid_combinations,
     iter_results,
     plot_sweep,
@@ -54,7 +57,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec
+from helpers.params import ParameterError, SpecError, notebook_spec, validate_values
 from helpers.paths import notebook_path, notebook_paths
 
 
@@ -187,7 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = [notebook_path(n) for n in args.notebooks] or notebook_paths()
     file_values, problems = inputs.file_values(args.file)
     cli_values, more = inputs.cli_values(args.parameter)
-    problems += more + inputs.out_problems(args.out) + _scheduler_problems(args)
+    problems += more + inputs.out_problems(args.out) + _scheduler_problems(args) + duplicate_problems(paths)
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1, len(paths))  # bounded by the cores
@@ -300,16 +303,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except (ParameterError, UsageError) as err:
         problems += str(err).splitlines()
         fixed = {}
+    spec = notebook_spec(path)  # read once, not once per grid value
     for name, values in grid.items():
         for value in values:
             try:
-                resolve_parameters(path, args.profile, {}, {name: value})
+                validate_values(spec, {name: value})
             except ParameterError as err:
                 problems += [line for line in str(err).splitlines() if line not in problems]
     if problems:
         raise ParameterError("\n".join(problems))
     combinations = grid_combinations(grid)
     fixed = {k: v for k, v in fixed.items() if k not in grid}
+    if problems := folder_problems(out_dir):
+        raise UsageError("\n".join(problems))
     _make_folder(out_dir)
     with inputs.FolderLock(out_dir) as lock:
         if lock.stale_pid:
@@ -390,7 +396,7 @@ def _run_sweep(
     )
     print(f"table: {out_dir / 'results.csv'}" + (f"; plot of {plotted}: {out_dir / 'results.png'}" if plotted else ""))
     for r in failed:
-        print(f"  failed {r['run']}: {r['error']}")
+        print(f"  failed {run_id({k: r[k] for k in grid})}: {r['error']}")
     if interrupted:
         return 130
     return 0 if not failed and len(rows) == len(combinations) else 1
@@ -598,6 +604,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ParameterError, SpecError, inputs.LockedError, FileNotFoundError) as err:
         for line in str(err).splitlines():
             print(f"course {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk: one line, and nothing half-written counts as done
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(f"course {args.command}: error: {err.strerror} ({err.filename or 'writing'})", file=sys.stderr)
         return 2
 
 

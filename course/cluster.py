@@ -47,6 +47,7 @@ from typing import Any
 import yaml
 
 from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init
+from helpers.provenance import write_whole
 
 POLL_SECONDS = 0.5
 CONNECT_SECONDS = 5  # a scheduler that does not answer by then is reported, not waited for
@@ -199,7 +200,9 @@ def connect(scheduler: str | None, scheduler_file: str | None):
         warn_if_plain_remote(scheduler)
     try:
         if scheduler_file:
-            return Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+            client = Client(scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s")
+            warn_if_plain_remote(client.scheduler.address)  # the address the file named
+            return client
         return Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
     except (OSError, TimeoutError, ValueError, socket.gaierror, KeyError, MemoryError) as err:
         reason = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
@@ -229,9 +232,7 @@ def run_many_on_cluster(
             output = output_for(got["status"] != "ok")
             if got["notebook"]:
                 output.parent.mkdir(parents=True, exist_ok=True)
-                part = output.with_name(output.name + ".part")
-                part.write_text(got["notebook"], encoding="utf-8")
-                part.replace(output)
+                write_whole(output, got["notebook"])  # fsynced, renamed whole
             result = RunResult(
                 Path(notebook).stem, parameters, got["status"], got["seconds"], output, got["error"], got["records"]
             )

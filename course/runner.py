@@ -45,6 +45,38 @@ class UsageError(ValueError):
     """Bad input to the runner (unknown notebook, profile or parameter): exit status 2."""
 
 
+def is_complete(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link) holding a whole notebook: JSON with cells.
+    A copy cut short by a full disk or a kill is not complete, so it never counts as done."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(nb, dict) and isinstance(nb.get("cells"), list)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def duplicate_problems(paths: list[Path]) -> list[str]:
+    """Notebooks that would write one output file (`run 02 02`, or two files of one name)."""
+    seen: dict[str, Path] = {}
+    problems = []
+    for p in paths:
+        first = seen.setdefault(p.name, p)
+        if first is not p:
+            what = f"{p.name} is given twice" if p.resolve() == first.resolve() else f"{first} and {p} share a name"
+            problems.append(f"{what}: give each notebook once, with distinct file names (their copies share --out)")
+    return problems
+
+
 def parse_cli_value(text: str) -> Any:
     """A `-p` value, read by papermill's rules: True/False/None, int, float, else the string."""
     if text in ("True", "False", "None"):
@@ -141,6 +173,7 @@ def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool
 
     output.parent.mkdir(parents=True, exist_ok=True)
     part = output.with_name(output.name + ".part")
+    part.unlink(missing_ok=True)  # papermill opens it by name: never through a link planted there
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -160,9 +193,15 @@ def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool
         error = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}".strip()
         error = error.splitlines()[0] if error else type(err).__name__
     seconds = time.perf_counter() - start
-    if part.exists():
+    if is_complete(part):
+        _fsync(part)
         part.replace(output)
-    records = read_records(output) if output.exists() else {}
+    elif part.exists() or part.is_symlink():  # cut short (a full disk): never under the final name
+        part.unlink()
+        status = "failed"
+        error = f"{error}; " if error else ""
+        error += "the executed copy could not be written in full (is the disk full?)"
+    records = read_records(output) if is_complete(output) else {}
     return RunResult(path.stem, parameters, status, seconds, output, error, records)
 
 

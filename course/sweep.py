@@ -4,21 +4,41 @@ gathered into one tidy table (`course sweep`).
 A run is written under a temporary name and renamed only when it has finished, so an
 interrupted sweep never leaves a file that looks finished, and running the same command again
 does only what is missing.
+
+A run is named after everything that determines it: a readable part (the grid values) and a
+short hash of the notebook's name and content and of every parameter value, fixed ones included
+(`x=a-b-3f9c0e12d4.ipynb`). So grid values that read alike (`x y`, `x-y`, `x/y`) never share a
+file, and a sweep resumed with other fixed values (`-p lr 4` after `-p lr 0.5`) or an edited
+notebook reuses nothing of the earlier plan and never mixes its runs into the table. A file that
+does not parse as a whole notebook (a full disk, a kill) is not done, and is run again.
+Nothing in the folder is written through a symbolic link: a folder with links where the sweep
+writes is refused.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import itertools
 import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course.runner import RunResult, execute, read_records, stop_pool, thread_limits, worker_init
+from course.runner import (
+    RunResult,
+    execute,
+    is_complete,
+    read_records,
+    stop_pool,
+    thread_limits,
+    worker_init,
+)
+from helpers.provenance import write_whole
 
 
 def grid_combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -33,18 +53,56 @@ def run_id(parameters: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]", "-", text) or "defaults"
 
 
+def identity(notebook: Path, content: bytes, parameters: dict[str, Any]) -> str:
+    """A short hash of what determines a run: the notebook's name and content, every value
+    (types kept: 1, 1.0 and "1" differ)."""
+    text = json.dumps([notebook.name, hashlib.sha256(content).hexdigest(), sorted(parameters.items())], default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 @dataclass
 class SweepPlan:
     notebook: Path
     out_dir: Path
     fixed: dict[str, Any]
     combinations: list[dict[str, Any]]
+    content: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        self.content = self.content or Path(self.notebook).read_bytes()
+
+    def name(self, combination: dict[str, Any]) -> str:
+        """`<readable values>-<identity>`: unique per run by construction (the hash), readable by eye."""
+        run = identity(Path(self.notebook), self.content, {**self.fixed, **combination})
+        return f"{run_id(combination)[:80]}-{run}"
 
     def output(self, combination: dict[str, Any], failed: bool = False) -> Path:
-        return self.out_dir / "runs" / f"{run_id(combination)}{'.failed' if failed else ''}.ipynb"
+        return self.out_dir / "runs" / f"{self.name(combination)}{'.failed' if failed else ''}.ipynb"
 
     def done(self, combination: dict[str, Any]) -> bool:
-        return self.output(combination).exists()
+        return is_complete(self.output(combination))
+
+
+def folder_problems(out_dir: Path) -> list[str]:
+    """Why a sweep must not write into `out_dir`: a symbolic link in it or in its `runs/` (a write
+    there, or to a temporary name beside it, would land outside the folder), or `runs` that is not
+    a folder. One line each."""
+    runs = out_dir / "runs"
+    if runs.exists() and not runs.is_symlink() and not runs.is_dir():
+        return [f"--out {out_dir}: runs is not a folder; remove it or choose another --out"]
+    problems = []
+    for folder in (out_dir, runs):
+        try:
+            links = sorted(p.name for p in folder.iterdir() if p.is_symlink()) if folder.is_dir() else []
+        except OSError as err:
+            return [f"--out {out_dir}: cannot read {folder.name} ({err.strerror})"]
+        if links and not (folder == runs and runs.is_symlink()):
+            where = "runs/" if folder == runs else "the folder"
+            problems.append(
+                f"--out {out_dir}: {where} holds {len(links)} symbolic link(s) ({links[0][:40]}); "
+                "a sweep writes only inside its folder: remove them or choose another --out"
+            )
+    return problems
 
 
 def _run_combination(notebook: str, parameters: dict[str, Any], output: str) -> RunResult:
@@ -64,7 +122,7 @@ def sweep_rows(plan: SweepPlan) -> list[dict[str, Any]]:
     for combination in plan.combinations:
         for failed in (False, True):
             path = plan.output(combination, failed)
-            if not path.exists():
+            if not is_complete(path):
                 continue
             nb = json.loads(path.read_text(encoding="utf-8"))
             meta = nb.get("metadata", {}).get("papermill", {})
@@ -74,12 +132,13 @@ def sweep_rows(plan: SweepPlan) -> list[dict[str, Any]]:
                     if out.get("output_type") == "error" and not error:
                         error = f"{out.get('ename')}: {out.get('evalue')}".splitlines()[0]
             row = {
-                "run": run_id(combination),
+                "run": plan.name(combination),
                 **combination,
                 "status": "failed" if failed else "ok",
                 "seconds": round(meta.get("duration") or 0.0, 2),
             }
             row.update({k: v for k, v in read_records(path).items() if not isinstance(v, (list, dict))})
+            row.update({k: v for k, v in plan.fixed.items() if k not in row})  # after the records: not plotted
             row["error"] = error
             rows.append(row)
     return rows
@@ -91,10 +150,11 @@ def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
         columns += [k for k in row if k not in columns]
     columns = [c for c in columns if c != "error"] + ["error"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_whole(path, text.getvalue())
 
 
 def plot_sweep(rows: list[dict[str, Any]], grid: dict[str, list[Any]], path: Path, y: str | None = None) -> str | None:
@@ -133,8 +193,10 @@ def plot_sweep(rows: list[dict[str, Any]], grid: dict[str, list[Any]], path: Pat
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    image = io.BytesIO()
+    fig.savefig(image, dpi=110, format="png")
     plt.close(fig)
+    write_whole(path, image.getvalue())
     return y
 
 
@@ -171,7 +233,9 @@ def iter_results(plan: SweepPlan, todo: Iterable[dict[str, Any]], jobs: int):
 
 def clean_partial(out_dir: Path) -> int:
     """Remove `.part` files left by an interrupted sweep; returns how many."""
-    parts = list((out_dir / "runs").glob("*.part")) if (out_dir / "runs").exists() else []
+    parts = list((out_dir / "runs").glob("*.part")) if (out_dir / "runs").is_dir() else []
     for p in parts:
         p.unlink()
+    for name in ("results.csv.part", "results.png.part"):
+        (out_dir / name).unlink(missing_ok=True)
     return len(parts)

@@ -5,6 +5,7 @@ combination, a worker killed mid-run, and Ctrl-C on the client."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -90,7 +91,8 @@ def test_grid_with_a_failure_on_the_cluster_and_resume(cluster, tiny, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     rows = {r["x"]: r for r in read_csv(out / "results.csv")}
     assert rows["3"]["square"] == "9" and rows["2"]["status"] == "failed" and "two is not allowed" in rows["2"]["error"]
-    assert sorted(p.name for p in (out / "runs").iterdir()) == ["x=1.ipynb", "x=2.failed.ipynb", "x=3.ipynb"]
+    names = sorted(re.sub(r"-[0-9a-f]{10}\.", ".", p.name) for p in (out / "runs").iterdir())
+    assert names == ["x=1.ipynb", "x=2.failed.ipynb", "x=3.ipynb"]
     again = subprocess.run(sweep(tiny, out, scheduler_file, "--grid", "x=1,2,3,4"), capture_output=True, text=True,
                            cwd=tmp_path, timeout=300)  # fmt: skip
     assert "2 already done (kept), 2 to run on Dask" in again.stdout, again.stdout + again.stderr
@@ -284,3 +286,36 @@ def test_bad_schedulers_end_in_one_line_and_exit_2(scheduler, says, tiny, tmp_pa
         timeout=60,
     )
     assert full.returncode == 2 and "allowed is local:1" in full.stderr
+
+
+@pytest.mark.parametrize(
+    "address, warned",
+    [
+        ("tcp://192.0.2.7:8786", True),
+        ("tcp://scheduler.example.org:8786", True),
+        ("tcp://127.0.0.1:8786", False),
+        ("tcp://localhost:8786", False),
+        ("tcp://[::1]:8786", False),
+        ("tls://192.0.2.7:8786", False),
+    ],
+)
+def test_plain_tcp_beyond_loopback_is_warned_about_in_one_line(address, warned, capsys):
+    from course.cluster import warn_if_plain_remote
+
+    warn_if_plain_remote(address)
+    err = capsys.readouterr().err
+    assert (err.count("\n"), "tls://" in err) == ((1, True) if warned else (0, False)), err
+
+
+def test_an_address_that_names_no_host_is_one_line_and_exit_2_after_the_warning(tiny, tmp_path):
+    start = time.time()
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", "tcp://no-such-host.invalid:8786",
+         "--grid", "x=3", "--out", str(tmp_path / "s")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 2 and "warning" in lines[0], done.stderr
+    assert "cannot reach a Dask scheduler at tcp://no-such-host.invalid:8786" in lines[1]
+    assert "Traceback" not in done.stderr + done.stdout and time.time() - start < 20
+    assert not (tmp_path / "s" / "runs").exists()
