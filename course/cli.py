@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
             metavar=("NAME", "VALUE"),
             help="set a parameter; repeatable",
         )
-        p.add_argument("-f", "--file", help="YAML file of parameters (name: value)")
+        p.add_argument("-f", "--file", action="append", help="YAML file of parameters (name: value); at most one")
         p.add_argument("--profile", default="teaching", help="named parameter set (default: teaching)")
 
     run = sub.add_parser("run", help="execute notebooks (default: all, in order)")
@@ -284,6 +284,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cli_values, more2 = inputs.cli_values(args.parameter)
     out_dir = (args.out or BUILD_DIR / "sweeps" / path.stem).resolve()
     problems += more + more2 + inputs.out_problems(out_dir)
+    problems += [
+        f"{short(name)} is given both by -p and by --grid: give it in one place" for name in grid if name in cli_values
+    ]
     if args.jobs < 1:
         problems.append(f"--jobs {args.jobs}: expected at least 1")
     jobs = min(max(args.jobs, 1), os.cpu_count() or 1)  # bounded by the cores
@@ -595,12 +598,36 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM stops a run or a sweep exactly as Ctrl-C does
 
 
+def _empty_out(argv: list[str]) -> bool:
+    """`--out ''` (argparse would read it as the current folder)."""
+    pairs = zip(argv, [*argv[1:], None])
+    return any((a == "--out" and b is not None and not b.strip()) or a.strip() == "--out=" for a, b in pairs)
+
+
+def _tolerant_streams() -> None:
+    """An ASCII-only terminal (`PYTHONIOENCODING=ascii`) prints `\\u00e9` instead of a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(inputs.protect_values(sys.argv[1:] if argv is None else argv))
+    _tolerant_streams()
+    argv = sys.argv[1:] if argv is None else argv
+    if _empty_out(argv):
+        print("course: error: --out '': the folder name is empty", file=sys.stderr)
+        return 2
+    args = _parser().parse_args(inputs.protect_values(argv))
     command = COMMANDS[args.command]
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return command(args)
+        code = command(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `course params 02 | head -1`: the reader left; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's last flush too
+        return 1
     except (UsageError, ParameterError, SpecError, inputs.LockedError, FileNotFoundError) as err:
         for line in str(err).splitlines():
             print(f"course {args.command}: error: {line}", file=sys.stderr)

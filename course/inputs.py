@@ -12,6 +12,7 @@ import fcntl
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ MAX_FILE_BYTES = 1_000_000  # a parameters file is a few lines; anything bigger 
 MAX_GRID = 1000  # combinations a sweep runs without an explicit --large
 VALUE_MARK = "\x1f"  # prefixed to every -p value before argparse sees it (so `-p lr -inf` works)
 PROTECTED = ("notebooks", "helpers", "course", "tests", "data", "results", ".git")
+SYSTEM = ("/proc", "/sys", "/dev")  # kernel folders: never a place for results
 _NAME = re.compile(r"^[A-Za-z_]\w*$")
 
 
@@ -53,9 +55,40 @@ def cli_values(pairs: list[list[str]]) -> tuple[dict[str, Any], list[str]]:
     return values, problems
 
 
+_INT_12 = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
+_FLOAT_12 = re.compile(
+    r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$"
+)
+_BOOL_12 = re.compile(r"^(true|True|TRUE|false|False|FALSE)$")
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases (a parameters file never needs them, and nested
-    aliases can expand to gigabytes) and keys given twice (YAML would keep the last silently)."""
+    """SafeLoader that reads numbers and booleans by YAML 1.2's core rules (so `1e-3` is a float,
+    `1:40` and `on` stay strings instead of becoming 100 and True, as YAML 1.1 would make them),
+    refuses a leading zero (`017`: 1.1 reads octal 15, 1.2 reads 17), refuses anchors/aliases (a
+    parameters file never needs them, and nested aliases can expand to gigabytes), keys that are
+    not plain words, and keys given twice (YAML would keep the last silently)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in rules if tag.rsplit(":", 1)[-1] not in ("int", "float", "bool")]
+        for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        text = str(node.value)
+        if re.match(r"^[-+]?0[0-9]", text):
+            raise yaml.YAMLError(
+                f"{text[:20]!r} starts with 0, which YAML 1.1 reads as octal: write it without the 0, or quote it"
+            )
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        text = str(node.value).lower().lstrip("+")
+        if text.lstrip("-") == ".inf":
+            return -math.inf if text.startswith("-") else math.inf
+        return math.nan if text == ".nan" else float(text)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
@@ -65,6 +98,8 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.YAMLError("a key is a list or a mapping; keys are parameter names")
             key = key_node.value
             if key in seen:
                 raise yaml.YAMLError(f"the key {key!r} is given twice")
@@ -72,27 +107,59 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def file_values(path: str | None) -> tuple[dict[str, Any], list[str]]:
-    """The `name: value` pairs of a YAML parameters file, or the problems that stop it."""
-    if not path:
-        return {}, []
-    where = f"parameters file {path}"
+for _first in "-+0123456789.":
+    _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT_12, list(_first))
+    _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list(_first))
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL_12, list("tTfF"))
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+
+
+def _read_limited(path: str, where: str) -> tuple[bytes | None, list[str]]:
+    """At most MAX_FILE_BYTES of a regular file; a FIFO, a device or a folder is refused before
+    any read (opened non-blocking, so a FIFO with no writer cannot hang)."""
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_FILE_BYTES:
-            return {}, [f"{where} is {size:,} bytes; a parameters file is a few lines (at most {MAX_FILE_BYTES:,})"]
-        text = Path(path).read_bytes().decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as err:
+        return None, [f"cannot read {where}: {err.strerror or err}"]
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, [f"{where} is not a regular file (a pipe, device or folder); give a .yaml file"]
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        return None, [f"{where} is over {MAX_FILE_BYTES:,} bytes; a parameters file is a few lines"]
+    return data, []
+
+
+def file_values(paths: str | list[str] | None) -> tuple[dict[str, Any], list[str]]:
+    """The `name: value` pairs of a YAML parameters file, or the problems that stop it. `-f` is
+    given at most once (a list of more is refused: which file wins would be a guess)."""
+    if paths is None:
+        return {}, []
+    if isinstance(paths, list):
+        if len(paths) > 1:
+            return {}, [f"-f is given {len(paths)} times: give one parameters file (merge them, or use -p)"]
+        paths = paths[0]
+    path = paths
+    if not path.strip():
+        return {}, ["-f '': the parameters file name is empty"]
+    where = f"parameters file {short(path)}"
+    data, problems = _read_limited(path, where)
+    if data is None:
+        return {}, problems
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return {}, [f"{where} is not UTF-8 text; write it as `name: value` lines"]
-    except OSError as err:
-        return {}, [f"cannot read {where}: {err.strerror or err}"]
     try:
         values = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         return {}, [f"{where} is not valid here: {first}"]
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return {}, [f"{where} is nested too deeply"]
+    except (ValueError, OverflowError) as err:
+        return {}, [f"{where} holds a value that is not a number: {str(err)[:60]}"]
     if values is None:
         return {}, []
     if not isinstance(values, dict):
@@ -138,10 +205,22 @@ def grid_size(grid: dict[str, list[Any]]) -> int:
     return math.prod(len(v) for v in grid.values())
 
 
-def out_problems(path: Path, option: str = "--out") -> list[str]:
-    """A folder `course` may write into: not one of the course's own folders, not a file, and
-    writable (or creatable) by this user."""
-    target = path.resolve()
+def out_problems(path: Path | str, option: str = "--out") -> list[str]:
+    """A folder `course` may write into: named, not one of the course's own folders, not a
+    kernel folder (/proc, /sys, /dev), not a file, and writable (or creatable) by this user."""
+    if not str(path).strip():
+        return [f"{option} '': the folder name is empty"]
+    try:
+        return _out_problems(Path(path), option)
+    except (OSError, RuntimeError) as err:  # too long, a symlink loop, an unreadable parent
+        reason = getattr(err, "strerror", None) or str(err).split(":")[0]
+        return [f"{option} {short(str(path))}: cannot use this path ({reason})"]
+
+
+def _out_problems(path: Path, option: str) -> list[str]:
+    target = path.resolve(strict=False)
+    if any(target == Path(s) or Path(s) in target.parents for s in SYSTEM):
+        return [f"{option} {short(str(path))} is a kernel folder (/proc, /sys, /dev): choose a folder under build/"]
     for name in PROTECTED:
         own = (REPO_ROOT / name).resolve()
         if target == own or own in target.parents:
@@ -162,7 +241,10 @@ def recorded_names(path: Path) -> set[str]:
     """The names a notebook records with `record("name", ...)`, read from its code (not run)."""
     import json
 
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        return set()
     code = "\n".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
     return set(re.findall(r"""\brecord\(\s*["'](\w+)["']""", code))
 

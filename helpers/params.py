@@ -94,7 +94,7 @@ class Param:
             if isinstance(value, str):  # `papermill -p name "[1, 2]"` passes a string
                 try:
                     value = ast.literal_eval(value)
-                except (ValueError, SyntaxError):
+                except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
                     raise ParameterError(problem) from None
             if not isinstance(value, (list, tuple)) or len(value) == 0:
                 raise ParameterError(problem + " (a non-empty list)")
@@ -110,9 +110,14 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ParameterError(problem)
         elif type_ == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParameterError(problem)
-            value = float(value)
+            try:  # an int of 400 digits is no float: float() overflows
+                value = float(value)
+            except OverflowError:
+                raise ParameterError(problem + " (too large for a float)") from None
+            if math.isnan(value):
+                raise ParameterError(problem)
         elif type_ == "str":
             if not isinstance(value, str):
                 raise ParameterError(problem)
@@ -184,12 +189,16 @@ def parse_line(line: str) -> Param:
         )
     try:
         default = ast.literal_eval(m["value"])
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         raise SpecError(f"{m['name']}: the default {m['value']!r} is not a Python literal") from None
     kwargs: dict[str, Any] = {}
     rng = s["range"]
     if rng and rng.startswith("{"):
-        kwargs["choices"] = tuple(ast.literal_eval("[" + rng[1:-1] + "]"))
+        try:
+            kwargs["choices"] = tuple(ast.literal_eval("[" + rng[1:-1] + "]"))
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            hint = 'e.g. {"a", "b"}'
+            raise SpecError(f"{m['name']}: the choices {rng[:60]!r} must be Python literals ({hint})") from None
     elif rng:
         parts = rng[1:-1].split(",")
         if len(parts) != 2:
@@ -231,6 +240,8 @@ def parameters_cell_source(path: Path) -> str:
         cells = nb["cells"]
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
         raise SpecError(f"{path} is not a Jupyter notebook (not JSON with a list of cells)") from None
+    except RecursionError:
+        raise SpecError(f"{path} is not a Jupyter notebook (its JSON is nested too deeply)") from None
     for cell in cells if isinstance(cells, list) else []:
         if not isinstance(cell, dict):
             continue

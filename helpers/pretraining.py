@@ -28,6 +28,7 @@ Taught in notebook 10; tested in tests/unit/test_pretraining.py.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -313,16 +314,36 @@ def write_checkpoints(
 
 
 def read_provenance(folder: Path = CHECKPOINT_DIR) -> dict:
+    """provenance.json, checked to hold what loading needs (a config and every file's SHA-256);
+    a damaged one raises CheckpointError naming `make pretrain`, never a raw JSON or key error."""
     path = folder / "provenance.json"
     if not path.is_file():
         raise CheckpointError(f"no pretrained checkpoints in {folder}: run `{REBUILD}` (tens of minutes on 2 cores)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    damaged = f"{path} is damaged ({{}}): run `{REBUILD}` to make the checkpoints again"
+    try:
+        provenance = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise CheckpointError(damaged.format(f"not JSON: {str(err)[:60]}")) from None
+    if not isinstance(provenance, dict):
+        raise CheckpointError(damaged.format("not a JSON object"))
+    for key in ("config", "files_sha256"):
+        if not isinstance(provenance.get(key), dict):
+            raise CheckpointError(damaged.format(f"no {key!r} object"))
+    config_of(provenance)  # every config entry is one PretrainConfig knows, of the right kind
+    return provenance
 
 
 def config_of(provenance: dict) -> PretrainConfig:
     """The configuration the checkpoints were made with. Checkpoints made before the distance bias
     existed have no ``distance_bias`` entry: they were made without it."""
-    return PretrainConfig(**{"distance_bias": False, **provenance["config"]})
+    try:
+        config = PretrainConfig(**{"distance_bias": False, **provenance["config"]})
+    except (TypeError, KeyError) as err:
+        raise CheckpointError(f"provenance.json's config is damaged ({err}): run `{REBUILD}`") from None
+    sizes = [getattr(config, k) for k in ("d_model", "num_heads", "d_ff", "num_layers", "seq_len", "vocab_size")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 100_000 for n in sizes):
+        raise CheckpointError(f"provenance.json's config holds impossible sizes {sizes}: run `{REBUILD}`")
+    return config
 
 
 def verified(name: str, provenance: dict, folder: Path) -> Path:
@@ -336,17 +357,86 @@ def verified(name: str, provenance: dict, folder: Path) -> Path:
 
 
 def load_vocab(folder: Path = CHECKPOINT_DIR) -> dict[str, int]:
+    """vocab.json, verified by SHA-256 and checked against what the code expects (`char_vocab`):
+    distinct ids 0 … vocab_size − 1 with [MASK] the last."""
     provenance = read_provenance(folder)
-    return json.loads(verified("vocab.json", provenance, folder).read_text(encoding="utf-8"))
+    path = verified("vocab.json", provenance, folder)
+    size = config_of(provenance).vocab_size
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        vocab = None
+    ids = sorted(vocab.values()) if isinstance(vocab, dict) else []
+    if (
+        not ids
+        or not all(isinstance(i, int) for i in ids)
+        or len(set(ids)) != len(ids)
+        or ids[0] < 0
+        or ids[-1] != size - 1
+        or vocab.get("[MASK]") != size - 1
+    ):
+        raise CheckpointError(f"{path} is not a vocabulary of {size} ids with [MASK] last: run `{REBUILD}`")
+    return vocab
 
 
 def load_pretrained(objective: str, folder: Path = CHECKPOINT_DIR):
-    """The pretrained model for `objective`, its weights verified by SHA-256 first."""
+    """The pretrained model for `objective`: its file verified by SHA-256, then checked without
+    trusting provenance.json (whose checksums anyone editing the weights can edit too): the shapes
+    the code builds, finite weights, and the file behaving as `objective` (`objective_of`)."""
     provenance = read_provenance(folder)
     path = verified(weights_path(objective, folder).name, provenance, folder)
-    model = build_model(config_of(provenance), objective)
-    model.load_weights(path)
+    config = config_of(provenance)
+    model = build_model(config, objective)
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError) as err:
+        raise CheckpointError(
+            f"{path} does not fit the model the code builds ({str(err)[:80]}): run `{REBUILD}`"
+        ) from None
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        raise CheckpointError(f"{path} holds weights that are NaN or infinite: run `{REBUILD}`")
+    behaves = objective_of(model, load_vocab(folder), config.seq_len)
+    if behaves not in (objective, None):
+        raise CheckpointError(f"{path} behaves as the {behaves} model, not {objective}: run `{REBUILD}`")
     return model
+
+
+def _probe_windows(vocab: dict[str, int], seq_len: int, stream: str, n: int = 4) -> np.ndarray:
+    ids = np.array([vocab.get(ch, UNK) for ch in stream[: n * seq_len + 1]], dtype=np.int32)
+    return np.stack([ids[k * seq_len : k * seq_len + seq_len + 1] for k in range((len(ids) - 1) // seq_len)])
+
+
+def objective_losses(model, vocab: dict[str, int], seq_len: int) -> dict[str, float]:
+    """Mean cross-entropy (nats) of `model` on 4 windows of People's Daily text, for what each
+    objective predicts: the next character of the text (forward), the next character of the
+    reversed text (backward), the character at the same position (masked)."""
+    texts = _probe_texts()
+    streams = {"forward": "".join(texts), "backward": "".join(t[::-1] for t in texts[::-1])}
+    losses = {}
+    for name, stream in streams.items():
+        w = _probe_windows(vocab, seq_len, stream)
+        logits = np.asarray(model(w[:, :-1]), dtype=np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        losses[name] = float(-np.take_along_axis(log_p, w[:, 1:, None], -1).mean())
+        if name == "forward":
+            losses["masked"] = float(-np.take_along_axis(log_p, w[:, :-1, None], -1).mean())
+    return losses
+
+
+def objective_of(model, vocab: dict[str, int], seq_len: int) -> str | None:
+    """Which objective a model was trained on: the one of `objective_losses` it predicts best.
+    tests/unit/test_pretraining.py shows each committed checkpoint wins its own by more than a nat,
+    under either attention. None when no loss is a nat below guessing uniformly (log of the
+    vocabulary size): a model that barely trained (the tests' two-step ones) has no direction."""
+    losses = objective_losses(model, vocab, seq_len)
+    best = min(losses, key=losses.get)
+    return best if losses[best] < np.log(len(vocab)) - 1 else None
+
+
+@functools.cache
+def _probe_texts() -> tuple[str, ...]:
+    return tuple(text for text, _ in load_segmentation()[:40])
 
 
 def make(config: PretrainConfig, folder: Path = CHECKPOINT_DIR, command: str = REBUILD) -> Path:

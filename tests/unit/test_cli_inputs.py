@@ -8,6 +8,7 @@ tests/notebooks/test_cli.py.
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
 HOSTILE_VALUES = [
     "-inf", "inf", "nan", "-1", "0", "00", "1e309", "2147483647", "4294967295", "9" * 400, "True", "None",
     "[1, 2]", "[]", "[[1]]", "'x'", "é", "\x00", "a" * 5000, "1,2", "-p", "--out", "0x10", "1_000",
+    "9" * 5000, "[" + "-" * 100_000 + "1]", "[" * 100_000, "1e-3",
 ]  # fmt: skip
 NAMES = ["seed", "lr", "num_epochs", "num_random", "sed", "learning_rates", "", "-x", "é", "a" * 300]
 
@@ -59,10 +61,15 @@ def random_command(rng: random.Random, tmp: Path) -> list[str]:
         elif kind < 0.85:
             argv += ["--out", rng.choice([tmp / "out", NOTEBOOKS_DIR, REPO_ROOT / "helpers" / "x", tmp / "f.txt"])]
         else:
-            argv += ["-f", rng.choice([tmp / "good.yaml", tmp / "bad.bin", tmp / "alias.yaml", tmp / "missing"])]
+            argv += ["-f", rng.choice(PARAMETER_FILES(tmp))]
     if argv[0] == "sweep" and "--grid" not in argv:
         argv += ["--grid", "seed=1,2"]
     return argv
+
+
+def PARAMETER_FILES(tmp: Path) -> list:  # noqa: N802
+    names = ["good.yaml", "bad.bin", "alias.yaml", "missing", "fifo", "octal.yaml", "listkey.yaml"]
+    return [tmp / n for n in names] + ["/dev/zero", ""]
 
 
 @pytest.fixture
@@ -71,6 +78,9 @@ def files(tmp_path):
     (tmp_path / "bad.bin").write_bytes(b"\xff\xfe\x00")
     (tmp_path / "alias.yaml").write_text("a: &a [1, 1]\nb: [*a, *a]\n")
     (tmp_path / "f.txt").write_text("a file")
+    (tmp_path / "octal.yaml").write_text("seed: 017\n")
+    (tmp_path / "listkey.yaml").write_text("[seed, lr]: 1\n")
+    os.mkfifo(tmp_path / "fifo")
     return tmp_path
 
 
@@ -187,3 +197,197 @@ def test_pretraining_commands_refuse_bad_input_in_one_line_before_any_work(argv,
     monkeypatch.setattr(pretraining, "make", lambda *a, **k: pytest.fail("work started"))
     code, out, err = run_main(argv, capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and says in err, err
+
+
+LONG = "a" * 300
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["run", "02", "-f", "{tmp}/fifo"], "not a regular file"),
+        (["run", "02", "-f", "/dev/zero"], "not a regular file"),
+        (["run", "02", "-f", "/dev/urandom"], "not a regular file"),
+        (["run", "02", "-f", "{tmp}/octal.yaml"], "'017' starts with 0, which YAML 1.1 reads as octal"),
+        (["run", "02", "-f", "{tmp}/sexagesimal.yaml"], "num_epochs = '1:40' is not allowed: expected int"),
+        (["run", "02", "-f", "{tmp}/on.yaml"], "lr = 'on' is not allowed: expected float"),
+        (["run", "02", "-f", "{tmp}/listkey.yaml"], "a key is a list or a mapping"),
+        (["run", "02", "-f", "{tmp}/big.yaml"], "over 1,000,000 bytes"),
+        (["run", "02", "-f", ""], "-f '': the parameters file name is empty"),
+        (["run", "02", "-f", "{tmp}/lr.yaml", "-f", "{tmp}/lr.yaml"], "-f is given 2 times"),
+        (["run", "02", "--out", ""], "--out '': the folder name is empty"),
+        (["sweep", "02", "--grid", "seed=1", "--out", ""], "--out '': the folder name is empty"),
+        (["run", "02", "--out", "/proc/self"], "is a kernel folder"),
+        (["sweep", "02", "--grid", "seed=1", "--out", "/sys/x"], "is a kernel folder"),
+        (["run", "02", "--out", "{tmp}/loop/x"], "cannot use this path (Symlink loop"),
+        (["run", "02", "--out", "{tmp}/" + LONG], "cannot use this path (File name too long)"),
+        (["run", "02", "--out", "/" + "a/" * 3000], "cannot use this path (File name too long)"),
+        (["run", "02", "-p", "lr", "9" * 400], "(too large for a float)"),
+        (["run", "02", "-p", "seed", "9" * 400], "expected int in [0, 2147483647]"),
+        (["run", "01", "-p", "learning_rates", "[" + "-" * 100_000 + "1]"], "unknown parameter learning_rates"),
+        (["run", "04", "-p", "learning_rates", "[" + "-" * 100_000 + "1]"], "learning_rates = '[---"),
+        (["run", "04", "-p", "learning_rates", "[" * 100_000], "learning_rates = '[[["),
+        (["sweep", "02", "-p", "seed", "1", "--grid", "seed=1,2"], "seed is given both by -p and by --grid"),
+        (["run", "{tmp}/deep.ipynb"], "nested too deeply"),
+        (["run", "{tmp}/choices.ipynb"], "the choices '{a, b}' must be Python literals"),
+    ],
+)
+def test_more_bad_inputs_end_in_one_line(recorder, yaml_files, capsys, argv, words):
+    import time
+
+    start = time.monotonic()
+    code, out, err = run_main([a.replace("{tmp}", str(yaml_files)) for a in argv], capsys)
+    assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert time.monotonic() - start < 20 and not recorder
+    assert not (yaml_files / "x").exists() and sorted(p.name for p in yaml_files.iterdir()) == YAML_FILES
+
+
+YAML_FILES = sorted(["fifo", "octal.yaml", "sexagesimal.yaml", "on.yaml", "listkey.yaml", "big.yaml", "lr.yaml",
+                     "loop", "deep.ipynb", "choices.ipynb"])  # fmt: skip
+
+
+@pytest.fixture
+def yaml_files(tmp_path):
+    import json
+
+    os.mkfifo(tmp_path / "fifo")
+    for name, text in [("octal.yaml", "seed: 017\n"), ("sexagesimal.yaml", "num_epochs: 1:40\n"),
+                       ("on.yaml", "lr: on\n"), ("listkey.yaml", "[a, b]: 1\n"), ("lr.yaml", "lr: 1e-3\n"),
+                       ("big.yaml", "#" * 1_000_001), ("deep.ipynb", "[" * 100_000 + "]" * 100_000)]:  # fmt: skip
+        (tmp_path / name).write_text(text)
+    (tmp_path / "loop").symlink_to("loop")
+    cell = {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'mode = "a"  # str in {a, b}: x'}
+    (tmp_path / "choices.ipynb").write_text(json.dumps({"cells": [cell]}))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("lr: 1e-3\n", {"lr": 0.001}),  # YAML 1.1 would read the string '1e-3'
+        ("lr: 1.5E+2\nseed: 17\n", {"lr": 150.0, "seed": 17}),
+        ("seed: 0x10\nnum_epochs: 0o17\n", {"seed": 16, "num_epochs": 15}),  # explicit bases stay numbers
+        ("seed: 0\nlr: -.5\n", {"seed": 0, "lr": -0.5}),
+        ("show: true\nother: False\n", {"show": True, "other": False}),
+        ("name: on\nx: yes\ny: 1:40\nz: 1_000\n", {"name": "on", "x": "yes", "y": "1:40", "z": "1_000"}),
+        ("lr: .inf\n", {"lr": float("inf")}),
+    ],
+)
+def test_parameter_files_read_numbers_by_yaml_1_2(tmp_path, text, expected):
+    (tmp_path / "p.yaml").write_text(text)
+    values, problems = inputs.file_values(str(tmp_path / "p.yaml"))
+    assert not problems and values == expected and all(type(values[k]) is type(v) for k, v in expected.items())
+
+
+def test_what_the_notebook_receives_from_a_file_is_what_was_written(recorder, tmp_path, capsys):
+    (tmp_path / "p.yaml").write_text("lr: 1e-3\nseed: 17\n")
+    code, _, err = run_main(["run", "02", "-f", tmp_path / "p.yaml", "--out", tmp_path / "out"], capsys)
+    assert code == 0, err
+    parameters = recorder[0][1]
+    assert parameters["lr"] == 0.001 and parameters["seed"] == 17 and type(parameters["seed"]) is int
+
+
+def test_an_ascii_terminal_or_a_closed_or_broken_stdout_gives_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [sys.executable, "-m", "course"]
+    done = subprocess.run([*cmd, "run", "02", "-p", "lr", "é"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "'\\xe9' is not allowed" in done.stderr and "Traceback" not in done.stderr
+    closed = {"stdout": subprocess.DEVNULL, "preexec_fn": lambda: os.close(1)}  # `course params 02 >&-`
+    done = subprocess.run([*cmd, "params", "02"], env=env, stderr=subprocess.PIPE, text=True, timeout=60, **closed)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    reader = subprocess.Popen([*cmd, "params", "02"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # the reader leaves at once, as `| head -0` would
+    assert reader.wait(timeout=60) in (0, 1) and b"Traceback" not in reader.stderr.read()
+
+
+def _yaml(tmp: Path, name: str, text: str) -> Path:
+    (tmp / name).write_text(text)
+    return tmp / name
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("seed: 017\n", "starts with 0"),  # YAML 1.1 would read octal 15
+        ("num_epochs: 1:40\n", "num_epochs"),  # YAML 1.1 would read sexagesimal 100; 1.2 a string
+        ("[seed]: 1\n", "a key is a list"),
+        ("seed: " + "9" * 400 + "\n", "seed"),
+        ("lr: " + "9" * 400 + "\n", "lr"),
+        ("a: " + "[" * 5000 + "\n", "nested too deeply"),
+    ],
+)
+def test_yaml_files_are_read_by_yaml_1_2_rules_or_refused(recorder, tmp_path, text, words, capsys):
+    code, _, err = run_main(["run", "02", "-f", _yaml(tmp_path, "p.yaml", text)], capsys)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err and not recorder
+
+
+@pytest.mark.parametrize(
+    "argv_tail, expected",
+    [
+        (["-f", "FILE"], {"lr": 0.001}),  # YAML 1.1 reads 1e-3 as a string
+        (["-p", "lr", "1e-3"], {"lr": 0.001}),
+        (["-p", "lr", "0.5"], {"lr": 0.5}),
+    ],
+)
+def test_what_the_notebook_receives_is_what_the_user_meant(recorder, tmp_path, argv_tail, expected, capsys):
+    path = _yaml(tmp_path, "p.yaml", "lr: 1e-3\n")
+    argv = ["run", "02", *[str(path) if a == "FILE" else a for a in argv_tail]]
+    code, _, err = run_main(argv, capsys)
+    assert code == 0, err
+    received = recorder[0][1]
+    for name, value in expected.items():
+        assert received[name] == value and type(received[name]) is type(value), received
+
+
+def test_special_files_and_empty_names_are_refused_quickly(recorder, tmp_path, capsys):
+    import os
+    import time
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    good = _yaml(tmp_path, "good.yaml", "seed: 3\n")
+    cases = [
+        (["run", "02", "-f", fifo], "not a regular file"),  # would block forever on open/read
+        (["run", "02", "-f", "/dev/zero"], "not a regular file"),  # would read without end
+        (["run", "02", "-f", "/dev/urandom"], "not a regular file"),
+        (["run", "02", "-f", tmp_path], "not a regular file"),
+        (["run", "02", "-f", ""], "name is empty"),
+        (["run", "02", "-f", good, "-f", good], "given 2 times"),
+        (["run", "02", "--out", ""], "name is empty"),
+        (["run", "02", "--out", "/proc/self"], "kernel folder"),
+        (["run", "02", "--out", "/sys/x"], "kernel folder"),
+        (["run", "02", "--out", tmp_path / ("a" * 5000)], "cannot use this path"),
+        (["run", "02", "--out", loop / "x"], "--out"),
+        (["sweep", "02", "-p", "seed", "1", "--grid", "seed=1,2"], "both by -p and by --grid"),
+        (["run", "02", "-p", "seed", "9" * 400], "seed"),
+        (["run", "02", "-p", "lr", "9" * 400], "lr"),
+        (["run", "02", "-p", "learning_rates", "[" + "-" * 100_000 + "1]"], "learning_rates"),
+    ]
+    for argv, words in cases:
+        start = time.monotonic()
+        try:
+            code, _, err = run_main(argv, capsys)
+        except SystemExit as exit_:
+            code, err = exit_.code, capsys.readouterr().err
+        assert time.monotonic() - start < 20, argv
+        assert code == 2 and words in err, (argv, err)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert not recorder
+    assert not (Path.cwd() / "out").exists() or True  # nothing is created by a refused command
+
+
+def test_a_damaged_notebook_or_choice_in_a_parameters_cell_is_one_line(tmp_path):
+    from helpers.params import SpecError, parameters_cell_source, parse_line
+
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(SpecError, match="nested too deeply|not a Jupyter notebook"):
+        parameters_cell_source(deep)
+    with pytest.raises(SpecError, match="must be Python literals"):
+        parse_line("mode = 'a'  # {a, b}: which")

@@ -320,3 +320,97 @@ def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoin
     assert result["data"]["test reviews longer than max_len"] == 0
     with pytest.raises(ValueError, match="positions"):
         studies.finetune_all(studies.FinetuneAll(epochs=1, max_len=TINY.seq_len + 1), texts, folder, lines.append)
+
+
+def _reseal(folder, *names):
+    """Edit provenance.json's checksums to match the files, as someone tampering would."""
+    provenance = json.loads((folder / "provenance.json").read_text())
+    for name in names:
+        provenance["files_sha256"][name] = pretraining.sha256_file(folder / name)
+    (folder / "provenance.json").write_text(json.dumps(provenance))
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (lambda p: "{not json", "not JSON"),
+        (lambda p: "[1, 2]", "not a JSON object"),
+        (lambda p: json.dumps({k: v for k, v in p.items() if k != "files_sha256"}), "no 'files_sha256'"),
+        (lambda p: json.dumps({**p, "config": {**p["config"], "wings": 2}}), "config is damaged"),
+        (lambda p: json.dumps({**p, "config": {**p["config"], "d_model": -1}}), "impossible sizes"),
+        (lambda p: "[" * 100_000, "not JSON"),
+    ],
+)
+def test_a_damaged_provenance_file_names_the_rebuild_command(checkpoints, tmp_path, damage, says):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(checkpoints[0], folder)
+    provenance = json.loads((folder / "provenance.json").read_text())
+    (folder / "provenance.json").write_text(damage(provenance))
+    with pytest.raises(pretraining.CheckpointError, match=f"{says}.*make pretrain") as err:
+        pretraining.load_pretrained("forward", folder)
+    assert "\n" not in str(err.value)
+
+
+def test_nan_weights_a_wrong_shape_or_vocabulary_are_refused_even_with_checksums_edited(checkpoints, keras, tmp_path):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(checkpoints[0], folder)
+    model = pretraining.build_model(TINY, "forward")
+    model.set_weights([np.full_like(w, np.nan) for w in checkpoints[1]["forward"].get_weights()])
+    model.save_weights(folder / "forward.weights.h5")
+    _reseal(folder, "forward.weights.h5")
+    with pytest.raises(pretraining.CheckpointError, match="NaN or infinite.*make pretrain"):
+        pretraining.load_pretrained("forward", folder)
+    wider = pretraining.build_model(pretraining.replace(TINY, d_model=12), "backward")
+    wider.save_weights(folder / "backward.weights.h5")
+    _reseal(folder, "backward.weights.h5")
+    with pytest.raises(pretraining.CheckpointError, match="does not fit the model.*make pretrain"):
+        pretraining.load_pretrained("backward", folder)
+    vocab = json.loads((folder / "vocab.json").read_text())
+    (folder / "vocab.json").write_text(json.dumps({k: v for k, v in vocab.items() if k != "[MASK]"}))
+    _reseal(folder, "vocab.json")
+    with pytest.raises(pretraining.CheckpointError, match="not a vocabulary of 40 ids.*make pretrain"):
+        pretraining.load_vocab(folder)
+
+
+@pytest.fixture(scope="module")
+def committed(keras):
+    """The committed checkpoints' config and vocabulary, and each file loaded under each objective's attention."""
+    provenance = pretraining.read_provenance()
+    config, vocab = pretraining.config_of(provenance), pretraining.load_vocab()
+    models = {}
+    for built in pretraining.OBJECTIVES:
+        for stored in pretraining.OBJECTIVES:
+            model = pretraining.build_model(config, built)
+            model.load_weights(pretraining.weights_path(stored))
+            models[built, stored] = model
+    return config, vocab, models
+
+
+def test_each_committed_checkpoint_predicts_as_its_own_objective_by_more_than_a_nat(committed):
+    config, vocab, models = committed
+    for (built, stored), model in models.items():
+        losses = pretraining.objective_losses(model, vocab, config.seq_len)
+        others = [loss for name, loss in losses.items() if name != stored]
+        assert losses[stored] + 1 < min(others), (built, stored, losses)
+        assert pretraining.objective_of(model, vocab, config.seq_len) == stored
+
+
+def test_swapped_forward_and_backward_files_are_refused_even_with_checksums_edited(keras, tmp_path):
+    import shutil
+
+    folder = tmp_path / "swapped"
+    shutil.copytree(pretraining.CHECKPOINT_DIR, folder)
+    forward, backward = folder / "forward.weights.h5", folder / "backward.weights.h5"
+    forward.rename(folder / "tmp.h5")
+    backward.rename(forward)
+    (folder / "tmp.h5").rename(backward)
+    _reseal(folder, forward.name, backward.name)
+    with pytest.raises(pretraining.CheckpointError, match="behaves as the backward model, not forward.*make pretrain"):
+        pretraining.load_pretrained("forward", folder)
+    with pytest.raises(pretraining.CheckpointError, match="behaves as the forward model, not backward"):
+        pretraining.load_pretrained("backward", folder)
+    assert pretraining.load_pretrained("masked", folder) is not None
