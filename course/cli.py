@@ -57,7 +57,7 @@ from course.sweep import (
     write_csv,
 )
 from helpers.display import format_table, shorten
-from helpers.params import ParameterError, SpecError, notebook_spec, validate_values
+from helpers.params import ParameterError, SpecError, notebook_spec, short, validate_values
 from helpers.paths import notebook_path, notebook_paths
 
 
