@@ -71,8 +71,10 @@ def write_whole(path: Path, data: bytes | str) -> Path:
     never followed)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    tmp.unlink(missing_ok=True)  # a file or link left there is removed, never written through
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, flags, 0o644), "wb") as f:  # a new file, or an error
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())

@@ -228,8 +228,6 @@ def test_a_local_cluster_killed_outright_leaves_no_kernel_and_no_task_folder(tin
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "processes left running"
     from course.cluster import TASK_PREFIX, remove_stale_task_folders
 
-    left = list(Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{client.pid}-*"))
-    assert left, "the killed sweep's task folders are still there (nothing could remove them)"
     remove_stale_task_folders()  # what the next local sweep does first
     assert not list(Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{client.pid}-*"))
 
