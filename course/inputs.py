@@ -122,9 +122,10 @@ def _read_limited(path: str, where: str) -> tuple[bytes | None, list[str]]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as err:
         return None, [f"cannot read {where}: {err.strerror or err}"]
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None, [f"{where} is not a regular file (a pipe, device or folder); give a .yaml file"]
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, [f"{where} is not a regular file (a pipe, device or folder); give a .yaml file"]
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         return None, [f"{where} is over {MAX_FILE_BYTES:,} bytes; a parameters file is a few lines"]

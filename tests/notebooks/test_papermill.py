@@ -103,7 +103,7 @@ OTHER_PARAMETERS = {
 
 BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
     "wrong type": {
-        "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [1, 1000000]"]),
+        "01_loss_functions": ({"num_random": "abc"}, ["num_random = 'abc'", "int in [2, 1000000]"]),
         "02_gradient_descent_by_hand": ({"num_epochs": "abc"}, ["num_epochs = 'abc'", "int in [1, 100000]"]),
         "03_keras_lstm": ({"units": 12.5}, ["units = 12.5", "int in [1, 1024]"]),
         "04_forward_and_reverse_passes": ({"clip_norm": "big"}, ["clip_norm = 'big'", "float in (0, 1000]"]),

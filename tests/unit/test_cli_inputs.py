@@ -279,14 +279,6 @@ def test_parameter_files_read_numbers_by_yaml_1_2(tmp_path, text, expected):
     assert not problems and values == expected and all(type(values[k]) is type(v) for k, v in expected.items())
 
 
-def test_what_the_notebook_receives_from_a_file_is_what_was_written(recorder, tmp_path, capsys):
-    (tmp_path / "p.yaml").write_text("lr: 1e-3\nseed: 17\n")
-    code, _, err = run_main(["run", "02", "-f", tmp_path / "p.yaml", "--out", tmp_path / "out"], capsys)
-    assert code == 0, err
-    parameters = recorder[0][1]
-    assert parameters["lr"] == 0.001 and parameters["seed"] == 17 and type(parameters["seed"]) is int
-
-
 def test_an_ascii_terminal_or_a_closed_or_broken_stdout_gives_no_traceback(tmp_path):
     import subprocess
     import sys
@@ -343,45 +335,6 @@ def test_what_the_notebook_receives_is_what_the_user_meant(recorder, tmp_path, a
         assert received[name] == value and type(received[name]) is type(value), received
 
 
-def test_special_files_and_empty_names_are_refused_quickly(recorder, tmp_path, capsys):
-    import os
-    import time
-
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    loop = tmp_path / "loop"
-    loop.symlink_to(loop)
-    good = _yaml(tmp_path, "good.yaml", "seed: 3\n")
-    cases = [
-        (["run", "02", "-f", fifo], "not a regular file"),  # would block forever on open/read
-        (["run", "02", "-f", "/dev/zero"], "not a regular file"),  # would read without end
-        (["run", "02", "-f", "/dev/urandom"], "not a regular file"),
-        (["run", "02", "-f", tmp_path], "not a regular file"),
-        (["run", "02", "-f", ""], "name is empty"),
-        (["run", "02", "-f", good, "-f", good], "given 2 times"),
-        (["run", "02", "--out", ""], "name is empty"),
-        (["run", "02", "--out", "/proc/self"], "kernel folder"),
-        (["run", "02", "--out", "/sys/x"], "kernel folder"),
-        (["run", "02", "--out", tmp_path / ("a" * 5000)], "cannot use this path"),
-        (["run", "02", "--out", loop / "x"], "--out"),
-        (["sweep", "02", "-p", "seed", "1", "--grid", "seed=1,2"], "both by -p and by --grid"),
-        (["run", "02", "-p", "seed", "9" * 400], "seed"),
-        (["run", "02", "-p", "lr", "9" * 400], "lr"),
-        (["run", "02", "-p", "learning_rates", "[" + "-" * 100_000 + "1]"], "learning_rates"),
-    ]
-    for argv, words in cases:
-        start = time.monotonic()
-        try:
-            code, _, err = run_main(argv, capsys)
-        except SystemExit as exit_:
-            code, err = exit_.code, capsys.readouterr().err
-        assert time.monotonic() - start < 20, argv
-        assert code == 2 and words in err, (argv, err)
-        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, (argv, err)
-    assert not recorder
-    assert not (Path.cwd() / "out").exists() or True  # nothing is created by a refused command
-
-
 def test_a_damaged_notebook_or_choice_in_a_parameters_cell_is_one_line(tmp_path):
     from helpers.params import SpecError, parameters_cell_source, parse_line
 
@@ -390,4 +343,4 @@ def test_a_damaged_notebook_or_choice_in_a_parameters_cell_is_one_line(tmp_path)
     with pytest.raises(SpecError, match="nested too deeply|not a Jupyter notebook"):
         parameters_cell_source(deep)
     with pytest.raises(SpecError, match="must be Python literals"):
-        parse_line("mode = 'a'  # {a, b}: which")
+        parse_line("mode = 'a'  # str in {a, b}: which")

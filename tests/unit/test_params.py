@@ -199,3 +199,14 @@ def test_a_huge_or_hostile_value_gives_a_short_message():
 def test_range_bounds_that_would_hang_or_crash_are_refused(bound):
     with pytest.raises(SpecError):
         parse_line(f"x = 1  # int in [0, {bound}]: x")
+
+
+def test_values_that_once_crashed_the_check_are_parameter_errors():
+    from helpers.params import ParameterError, parse_line
+
+    lr = parse_line("lr = 0.5  # float in (0, 1000]: step")
+    rates = parse_line("rates = [0.5]  # list[float] in (0, 1000]: steps")
+    for param, value in ((lr, 10**400), (rates, "[" + "-" * 100_000 + "1]"), (rates, "[" * 100_000)):
+        with pytest.raises(ParameterError, match="is not allowed"):
+            param.check(value)
+    assert lr.check(1) == 1.0 and rates.check("[1e-3]") == [0.001]
