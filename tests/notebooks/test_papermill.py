@@ -117,7 +117,7 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
             ["split_rules = '[1]'", 'list[str] in {"random", "length"}'],
         ),
         "08_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
-        "09_attention_one_way_and_two_ways": ({"mask_rate": "most"}, ["mask_rate = 'most'", "float in (0, 0.9]"]),
+        "09_attention_one_way_and_two_ways": ({"mask_rate": "most"}, ["mask_rate = 'most'", "float in [0.01, 0.9]"]),
         "10_pretraining_then_finetuning": ({"label_budgets": 100}, ["label_budgets = 100", "list[int] in [10, 20000]"]),
     },
     "out of range": {

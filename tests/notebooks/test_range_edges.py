@@ -2,7 +2,8 @@
 parameter at the low edge of its range at once (the edges that failed before: 02's `num_epochs`
 below 10 and 01's `num_random` 1, now refused by its range), and at the high edge of the cheap ones.
 Open bounds are approached from inside (`EPSILON` past the bound). Edges are read from each
-notebook's `parameters` cell, so a range edited there is tested as written."""
+notebook's `parameters` cell, so a range edited there is tested as written. 09 runs at its low
+edges (about 20 s); the other notebooks ran at their low edges once by hand (see the report)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def edges(name: str, side: str) -> dict[str, object]:
     return values
 
 
-@pytest.mark.parametrize("side", ["low", "high"])
-@pytest.mark.parametrize("name", sorted(EXPENSIVE_HIGH))
+EDGES = [(name, side) for name in sorted(EXPENSIVE_HIGH) for side in ("low", "high")]
+EDGES += [("09_attention_one_way_and_two_ways", "low")]  # its mask_rate once allowed 0.001: nothing hidden
+
+
+@pytest.mark.parametrize("name, side", EDGES)
 def test_notebooks_run_at_the_edges_of_their_declared_ranges(name, side, tmp_path):
     values = edges(name, side)
     nb = execute(name, values, tmp_path, cwd=tmp_path)
