@@ -153,7 +153,7 @@ def file_values(paths: str | list[str] | None) -> tuple[dict[str, Any], list[str
     except UnicodeDecodeError:
         return {}, [f"{where} is not UTF-8 text; write it as `name: value` lines"]
     try:
-        values = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        values = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         return {}, [f"{where} is not valid here: {first}"]

@@ -201,7 +201,7 @@ def checker(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
                 return fn(*args, **kwargs)
         except KeyboardInterrupt:
             raise
-        except BaseException as error:  # noqa: BLE001 — a checker always gives a verdict
+        except BaseException as error:  # a checker always gives a verdict
             return Verdict(False, f"{NOT_YET}: this answer could not be checked ({_name_of(error)}).")
         finally:
             _LEARNER_ERR.pop()
@@ -359,7 +359,7 @@ def _limited(what: str, subject: str, body: Callable[[], Verdict]) -> Verdict:
         return _over_limit(what, "memory", subject)
     except KeyboardInterrupt:
         raise
-    except BaseException as error:  # noqa: BLE001 — an odd answer object: a verdict, not a traceback
+    except BaseException as error:  # an odd answer object: a verdict, not a traceback
         return Verdict(False, f"{NOT_YET}: {what}: {subject} could not be read ({_name_of(error)}).")
     if state.get("over"):  # the learner's code swallowed the interruption and went on
         return _over_limit(what, state["over"], subject)
@@ -482,7 +482,7 @@ def check_function(
                 raise
             except MemoryError:
                 return _over_limit(what, "memory", "your function")
-            except BaseException as error:  # noqa: BLE001 — the learner's code: report, do not crash
+            except BaseException as error:  # the learner's code: report, do not crash
                 return _raised(error, args)
         if any(a is None for a in answers):
             return Verdict(False, f"{NOT_YET}: your function returned None. Not written yet, or a missing `return`?")

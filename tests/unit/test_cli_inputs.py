@@ -67,7 +67,7 @@ def random_command(rng: random.Random, tmp: Path) -> list[str]:
     return argv
 
 
-def PARAMETER_FILES(tmp: Path) -> list:  # noqa: N802
+def PARAMETER_FILES(tmp: Path) -> list:
     names = ["good.yaml", "bad.bin", "alias.yaml", "missing", "fifo", "octal.yaml", "listkey.yaml"]
     return [tmp / n for n in names] + ["/dev/zero", ""]
 
