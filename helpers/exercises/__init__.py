@@ -36,7 +36,13 @@ from helpers.exercises.loss_functions import (
     check_mse_value,
     check_softmax_ce_grad,
 )
-from helpers.exercises.passes import check_forget_gate_bias, check_lstm_step, check_rnn_grad_h0
+from helpers.exercises.passes import (
+    check_clip_by_global_norm,
+    check_forget_gate_bias,
+    check_gru_step,
+    check_lstm_forget_grad,
+    check_rnn_grad_h0,
+)
 from helpers.exercises.pretraining import check_align_backward, check_masked_mean, check_perplexity
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -61,7 +67,9 @@ __all__ = [
     "check_lstm_param_count",
     "check_pad_sequences",
     "check_forget_gate_bias",
-    "check_lstm_step",
+    "check_gru_step",
+    "check_lstm_forget_grad",
+    "check_clip_by_global_norm",
     "check_rnn_grad_h0",
     "check_backward_last_state",
     "check_early_late_ratio",

@@ -98,6 +98,36 @@ def lstm_step(x, h, c, kernel, recurrent_kernel, bias):
     return sig(o) * np.tanh(c), c
 
 
+def gru_step(x, h, K, R, b):
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    xz, xr, xh = np.split(x @ K + b[0], 3, axis=-1)
+    hz, hr, hh = np.split(h @ R + b[1], 3, axis=-1)
+    z = sig(xz + hz)
+    return z * h + (1 - z) * np.tanh(xh + sig(xr + hr) * hh)
+
+
+def forget_grad(x, h, c, K, R, b, v):
+    """∂(Σ v · h_t)/∂b_f by central differences on the forget block of the bias."""
+    u = R.shape[0]
+
+    def loss(b_f):
+        b2 = b.copy()
+        b2[u : 2 * u] = b_f
+        return float(np.sum(lstm_step(x, h, c, K, R, b2)[0] @ v))
+
+    eps, grad = 1e-6, np.zeros(u)
+    for j in range(u):
+        step = np.zeros(u)
+        step[j] = eps
+        grad[j] = (loss(b[u : 2 * u] + step) - loss(b[u : 2 * u] - step)) / (2 * eps)
+    return grad
+
+
+def clip_global(grads, clip_norm):
+    norm = float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
+    return [np.asarray(g) * min(1.0, clip_norm / norm) for g in grads], norm
+
+
 def backward_last_state(X, K, R, b):
     h = c = np.zeros((X.shape[0], R.shape[0]))
     for t in reversed(range(X.shape[1])):
@@ -278,10 +308,25 @@ CASES = {
         lambda bias, units: bias[units : 2 * units],
         [(lambda bias, units: bias[:units], "input gate")],
     ),
-    "lstm_step": (
-        ex.check_lstm_step,
-        lstm_step,
-        [(lambda x, h, c, K, R, b: tuple(reversed(lstm_step(x, h, c, K, R, b))), None)],
+    "gru_step": (
+        ex.check_gru_step,
+        gru_step,
+        [
+            (lambda x, h, K, R, b: gru_step(x, h, K, R, b[::-1]), "bias"),
+        ],
+    ),
+    "forget_grad": (
+        ex.check_lstm_forget_grad,
+        forget_grad,
+        [(lambda x, h, c, K, R, b, v: forget_grad(x, h, c, K, R, b, v) / len(x), "averaged")],
+    ),
+    "clip_global": (
+        ex.check_clip_by_global_norm,
+        clip_global,
+        [
+            (lambda g, t: ([np.asarray(a) * t / max(t, np.linalg.norm(a)) for a in g], clip_global(g, t)[1]), "own"),
+            (lambda g, t: clip_global(g, t)[0], None),
+        ],
     ),
     "grad_h0": (ex.check_rnn_grad_h0, grad_h0, [(lambda X, W, U, b, h0, v: grad_h0(X, W, U.T, b, h0, v), None)]),
     "early_late": (
@@ -503,11 +548,12 @@ def test_a_mismatch_of_kind_is_named():
     column = ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None])
     assert "shape (2, 1), where shape (2,)" in column.message
     assert "dict" in ex.check_mse_grad(lambda y, y_hat: {"g": 1}).message
-    assert "3 values" in ex.check_lstm_step(lambda *a: (*lstm_step(*a), 0)).message
+    assert "3 values" in ex.check_clip_by_global_norm(lambda *a: (*clip_global(*a), 0)).message
 
 
 def test_equivalent_containers_and_float32_are_accepted():
-    assert ex.check_lstm_step(lambda *a: list(lstm_step(*a))).correct  # [h, c] as well as (h, c)
+    assert ex.check_clip_by_global_norm(lambda *a: list(clip_global(*a))).correct  # [g, n] as well as (g, n)
+    assert ex.check_clip_by_global_norm(lambda *a: (tuple(clip_global(*a)[0]), clip_global(*a)[1])).correct
     assert ex.check_l2_logistic_grads(lambda *a: list(CASES["l2_grads"][1](*a))).correct
     assert ex.check_mse_grad(lambda y, y_hat: list(2 * (y_hat - y) / len(y))).correct
     assert ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y)).astype(np.float32)).correct
