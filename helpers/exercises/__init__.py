@@ -17,7 +17,7 @@ mistake; `tests/unit/test_checker_battery.py` hands every checker right answers 
 plausible wrong ones and hostile objects, and checks each verdict.
 """
 
-from helpers.exercises.attention import check_attention, check_block_params, check_causal_mask
+from helpers.exercises.attention import check_causal_mask, check_distance_attention, check_gated_block_params
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict, checker
 from helpers.exercises.directions import check_backward_last_state, check_early_late_ratio, check_join_states
@@ -43,16 +43,16 @@ from helpers.exercises.passes import (
     check_lstm_forget_grad,
     check_rnn_grad_h0,
 )
-from helpers.exercises.pretraining import check_align_backward, check_masked_mean, check_perplexity
+from helpers.exercises.pretraining import check_align_backward, check_corpus_perplexity, check_masked_mean
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
 __all__ = [
     "Verdict",
     "check_align_backward",
     "check_masked_mean",
-    "check_perplexity",
-    "check_attention",
-    "check_block_params",
+    "check_corpus_perplexity",
+    "check_distance_attention",
+    "check_gated_block_params",
     "check_causal_mask",
     "check_bce_from_logits",
     "check_bce_value",

@@ -20,7 +20,7 @@ def _random_tags(rng: np.random.Generator, num_words: int) -> str:
 
 
 def check_tags_to_words(fn: Any) -> Verdict:
-    """Exercise 07.1: `tags_to_words(text, tags)` → the list of words (b/m/e/s tags)."""
+    """Exercise 08.1: `tags_to_words(text, tags)` → the list of words (b/m/e/s tags)."""
     rng = input_rng()
     chars = "迈向充满希望的新世纪一九九八年新年讲话"
     cases = [("迈向新世纪", "besbe"), ("迈向新年", "bebe"), ("我爱北京", "ssbe"), ("好", "s")]
@@ -39,16 +39,14 @@ def check_tags_to_words(fn: Any) -> Verdict:
         what="the words",
         compare=lambda g, r: same(list(itertools.islice(g, len(r) + 1)), r),  # at most one word too many
         mistakes=[
-            Mistake(drop_last, "the last word is missing: a word also ends at the end of the text."),
-            Mistake(
-                lambda text, tags: list(text), "a word runs from a b to the next e; only s is a one-character word."
-            ),
+            Mistake(drop_last, "your list misses the text's last word."),
+            Mistake(lambda text, tags: list(text), "your function makes every character a word of its own."),
         ],
     )
 
 
 def check_word_prf(fn: Any) -> Verdict:
-    """Exercise 07.2: `word_prf(true_tags, pred_tags)` → (precision, recall, F1) over a corpus,
+    """Exercise 08.2: `word_prf(true_tags, pred_tags)` → (precision, recall, F1) over a corpus,
     counting words (character spans) over all sentences."""
     rng = input_rng()
     cases = []
@@ -73,10 +71,10 @@ def check_word_prf(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda t, p: (lambda s: (s[1], s[0], s[2]))(segmentation_prf(t, p)),
-                "precision and recall are swapped: precision divides by the *predicted* words.",
+                "your precision and recall are swapped.",
             ),
-            Mistake(macro, "that averages per sentence; count the words over the whole corpus first."),
-            Mistake(char_accuracy, "that is the share of correct tags; the word metric compares word spans."),
+            Mistake(macro, "your scores average each sentence's own scores."),
+            Mistake(char_accuracy, "your scores count correct tags, not correct words."),
         ],
     )
 
@@ -94,7 +92,7 @@ def _best_by_brute_force(log_probs, constrain_ends=True):
 
 
 def check_constrained_decode(fn: Any) -> Verdict:
-    """Exercise 07.3: `decode(log_probs)` → the valid tag string (see `is_valid_tagging`) with the
+    """Exercise 08.3: `decode(log_probs)` → the valid tag string (see `is_valid_tagging`) with the
     largest total log-probability; log_probs has shape (T, 4), columns in the order b, m, e, s."""
     rng = input_rng()
     cases = [(np.log(rng.dirichlet(np.ones(4) * 0.5, size=T)),) for T in (1, 2, 3, 5, 7, 7, 8)]
@@ -107,11 +105,11 @@ def check_constrained_decode(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda lp: "".join(TAGS[k] for k in lp.argmax(axis=1)),
-                "that is the greedy choice per character, which can give b after b; allow only valid transitions.",
+                "your tags are the greedy choice per character, which can put b after b.",
             ),
             Mistake(
                 lambda lp: _best_by_brute_force(lp, constrain_ends=False),
-                "the transitions are right, but a sentence must also start with b or s and end with e or s.",
+                "your transitions are valid, but your tag string can start or end where no word can.",
             ),
         ],
     )

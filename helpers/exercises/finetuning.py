@@ -41,14 +41,17 @@ def check_paired_interval(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda a, b: interval(a, b, quantile=1.96),
-                "1.96 is the normal quantile; with n seeds use Student's t with n − 1 degrees of freedom.",
+                "your interval uses the normal quantile 1.96, too narrow for a handful of seeds.",
             ),
             Mistake(
                 lambda a, b: interval(a, b, paired=False),
-                "that interval treats a and b as independent, though each a is paired with a b by seed.",
+                "your interval treats a and b as independent, though each a is paired with a b by seed.",
             ),
-            Mistake(lambda a, b: interval(a, b, ddof=0), "use the sample standard deviation (ddof=1)."),
-            Mistake(lambda a, b: interval(a, b, root=False), "the standard error is s/√n, not s/n."),
+            Mistake(
+                lambda a, b: interval(a, b, ddof=0),
+                "your standard deviation divides by n (the population formula, ddof=0).",
+            ),
+            Mistake(lambda a, b: interval(a, b, root=False), "your standard error divides s by n."),
         ],
     )
 
@@ -72,16 +75,15 @@ def check_sign_test(fn: Any) -> Verdict:
             Mistake(
                 one_sided,
                 "that is one-sided; the question is whether either condition is better, so "
-                "count the equally extreme outcomes on the other side too.",
+                "your p-value counts the extreme outcomes on one side only.",
             ),
             Mistake(
                 lambda w, n: float(stats.binom.pmf(w, n, 0.5)),
-                "that is the probability of exactly this outcome; a p-value adds every outcome at least as extreme.",
+                "that is the probability of exactly this outcome.",
             ),
             Mistake(
                 lambda w, n: 2 * one_sided(w, n),
-                "right for lopsided outcomes, but a p-value is a probability: when wins = n/2 the two tails "
-                "overlap and doubling exceeds 1, so cap it at 1.",
+                "right for lopsided outcomes, but when wins = n/2 the two tails overlap and your p-value exceeds 1.",
             ),
         ],
     )
@@ -124,8 +126,8 @@ def check_permutation_test(fn: Any) -> Verdict:
             ),
             Mistake(
                 lambda d: _permutation_p(d, strict=True),
-                "count the patterns with |mean| ≥ observed, the observed pattern itself included; compare with a "
-                "small tolerance (≥ observed − 1e-12), since a recomputed mean can differ in its last bit.",
+                "your count misses patterns whose |mean| equals the observed one (the observed pattern itself, or one "
+                "that differs from it only in the last bit).",
             ),
         ],
     )

@@ -18,10 +18,10 @@ def check_lstm_param_count(answer: Any, units: int, input_dim: int) -> Verdict:
         lstm_param_count(u, d),
         what=f"the parameter count of LSTM({u}) on {d}-dim inputs",
         mistakes=[
-            Mistake(4 * (u * d + u * u), "each of the 4 blocks (3 gates, 1 candidate) has a bias of u numbers too."),
-            Mistake(u * d + u * u + u, "an LSTM has 4 blocks: input, forget and output gates, cell candidate."),
-            Mistake(4 * (u * d + u), "each gate also reads the previous state h_{t−1}: u × u recurrent weights."),
-            Mistake(4 * (u * d + u * u + 2 * u), "Keras has one bias per gate (PyTorch has two)."),
+            Mistake(4 * (u * d + u * u), "your count leaves out the blocks' biases."),
+            Mistake(u * d + u * u + u, "your count has a single block of weights, as a simple RNN would."),
+            Mistake(4 * (u * d + u), "your count leaves out the recurrent weights that read h_{t−1}."),
+            Mistake(4 * (u * d + u * u + 2 * u), "your count has two biases per block, PyTorch's layout, not Keras's."),
         ],
     )
 
@@ -54,11 +54,11 @@ def check_pad_sequences(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda s, m, p, t: _pad_reference(s, m, p, "post" if t == "pre" else "pre"),
-                "truncating='pre' drops tokens from the *front* of a long sequence (Keras keeps the end).",
+                "your function drops tokens from the wrong end of a long sequence for this `truncating`.",
             ),
             Mistake(
                 lambda s, m, p, t: _pad_reference(s, m, "post" if p == "pre" else "pre", t),
-                "padding='pre' puts the zeros *before* the tokens.",
+                "your zeros are on the wrong side of the tokens for this `padding`.",
             ),
         ],
     )
@@ -96,9 +96,9 @@ def check_classifier_param_count(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 variant(dense_in_doubled=False),
-                "a Bidirectional layer concatenates both readers' states, so the Dense layer reads 2·units numbers.",
+                "your Dense layer reads one reader's state only (units numbers) from the Bidirectional layer.",
             ),
-            Mistake(variant(lstm_doubled=False), "Bidirectional holds two LSTMs with separate weights."),
-            Mistake(variant(dense_bias=0), "the Dense layer has a bias too."),
+            Mistake(variant(lstm_doubled=False), "your count has the weights of one LSTM inside Bidirectional."),
+            Mistake(variant(dense_bias=0), "your count leaves out the Dense layer's bias."),
         ],
     )

@@ -10,30 +10,47 @@ from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
 from helpers.models import reverse_like
 
 
-def check_perplexity(fn: Any) -> Verdict:
-    """Exercise 10.1: perplexity = exp(mean loss in nats per character)."""
-    cases = [(0.0,), (1.0,), (float(input_rng().uniform(0.5, 6.0)),), (float(np.log(1000.0)),)]
+def _corpus_perplexity(losses, lengths, *, weighted=True, of_each=False, base=np.e):
+    """exp(Σ_i n_i·l_i / Σ_i n_i) for sentences of n_i characters and mean losses l_i, or a known mistake."""
+    losses, lengths = np.asarray(losses, dtype=float), np.asarray(lengths, dtype=float)
+    weights = lengths if weighted else np.ones_like(lengths)
+    if of_each:
+        return float(np.sum(weights * base**losses) / np.sum(weights))
+    return float(base ** (np.sum(weights * losses) / np.sum(weights)))
+
+
+def check_corpus_perplexity(fn: Any) -> Verdict:
+    """Exercise 10.1: the perplexity of a corpus from each sentence's mean loss l_i (nats per
+    character) and length n_i: exp(Σ_i n_i·l_i / Σ_i n_i), the perplexity of every character at once."""
+    rng = input_rng()
+    cases = [([1.0], [5]), ([0.5, 2.0], [10, 2]), ([0.0, 3.0, 1.5], [1, 1, 8])]
+    size = int(rng.integers(4, 9))
+    cases.append((list(rng.uniform(0.5, 6.0, size)), [int(n) for n in rng.integers(1, 60, size)]))
     return check_function(
         fn,
         cases,
-        lambda loss: float(np.exp(loss)),
-        what="the perplexity",
+        _corpus_perplexity,
+        what="the corpus perplexity",
         mistakes=[
             Mistake(
-                lambda loss: float(2.0**loss),
-                "your function reads the loss as bits (base 2); the course's losses are in nats.",
+                lambda losses, lengths: _corpus_perplexity(losses, lengths, weighted=False),
+                "your mean loss counts every sentence the same, whatever its number of characters.",
             ),
             Mistake(
-                lambda loss: float(np.exp(-loss)),
-                "your perplexity falls as the loss grows; a worse model should be more perplexed.",
+                lambda losses, lengths: _corpus_perplexity(losses, lengths, weighted=False, of_each=True),
+                "your function averages the sentences' own perplexities.",
             ),
             Mistake(
-                lambda loss: float(1 / loss) if loss else float("inf"),
-                "1/loss is not the number of equally likely choices a loss of that size stands for.",
+                lambda losses, lengths: _corpus_perplexity(losses, lengths, of_each=True),
+                "your function averages the sentences' own perplexities (weighted by length).",
             ),
             Mistake(
-                lambda loss: float(np.log(loss)) if loss > 0 else float("-inf"),
-                "your function takes the logarithm of a loss that is already an average of logarithms.",
+                lambda losses, lengths: _corpus_perplexity(losses, lengths, base=2.0),
+                "your function reads the losses as bits (base 2); the course's losses are in nats.",
+            ),
+            Mistake(
+                lambda losses, lengths: float(np.sum(np.multiply(losses, lengths)) / np.sum(lengths)),
+                "your function returns the mean loss itself, not a perplexity.",
             ),
         ],
     )
@@ -85,8 +102,8 @@ def check_align_backward(fn: Any) -> Verdict:
         lambda states, ids: reverse_like(states, ids),
         what="the aligned backward states",
         mistakes=[
-            Mistake(lambda s, ids: s[:, ::-1], "reverse only each text's characters: its padding stays at the end."),
-            Mistake(lambda s, ids: s, "the backward reader read the text reversed: its states come in reverse order."),
-            Mistake(lambda s, ids: s[::-1], "reverse along time (axis 1), not the batch."),
+            Mistake(lambda s, ids: s[:, ::-1], "your function reverses the padding along with each text's characters."),
+            Mistake(lambda s, ids: s, "your function leaves the backward states in the order they were read."),
+            Mistake(lambda s, ids: s[::-1], "your function reverses the batch, not the time axis."),
         ],
     )

@@ -26,12 +26,12 @@ def check_duplicate_share(answer: Any, lines: Sequence[str]) -> Verdict:
         what="the share of repeated lines",
         rtol=HAND_RTOL,
         mistakes=[
-            Mistake(unique / n, "that is the share of distinct texts; the question asks for the others."),
+            Mistake(unique / n, "that is the share of distinct texts."),
             Mistake(
                 in_groups / n,
-                "you also counted the first occurrence of each repeated text; only the later copies are repeats.",
+                "your count includes the first occurrence of each repeated text.",
             ),
-            Mistake(n - unique, "that is a count; divide by the number of lines to get a share."),
+            Mistake(n - unique, "that is a count, not a share."),
         ],
     )
 
@@ -61,13 +61,13 @@ def check_macro_f1(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda t, p: float(np.mean(t == p)),
-                "that is the accuracy (= micro-F1 for one label per text). Macro-F1 averages the per-class F1.",
+                "that is the accuracy (= micro-F1 for one label per text).",
             ),
             Mistake(
                 lambda t, p: f1_of(t, p, 1),
-                "that is the F1 of the positive class only; average it with the negative class's F1.",
+                "that is the F1 of the positive class only.",
             ),
-            Mistake(weighted, "that average is weighted by class size; macro-F1 weights the classes equally."),
+            Mistake(weighted, "your average weights the classes by their size."),
         ],
     )
 
@@ -108,11 +108,11 @@ def check_near_twins(fn: Any) -> Verdict:
         mistakes=[
             Mistake(
                 lambda te, tr, th: [k for k, t in enumerate(te) if t in set(tr)],
-                "that finds exact copies only; compare the 5-gram sets with Jaccard similarity.",
+                "your function finds exact copies only.",
             ),
             Mistake(
                 lambda te, tr, th: [j for j, g in enumerate(tr) if _near_twins_reference([g], te, th)],
-                "those are indices into the training texts; the question asks which *test* texts have a twin.",
+                "those are indices into the training texts.",
             ),
         ],
     )

@@ -37,9 +37,10 @@ from helpers.exercises import core
 from tests.unit.test_exercises import (
     CASES,
     backward_last_state,
-    block_params,
     clip_global,
+    distance_head,
     forget_grad,
+    gated_block_params,
     grad_h0,
     gru_step,
     macro_f1,
@@ -121,14 +122,6 @@ def _ratio(s, k):
     return float(np.mean(s[:k]) / np.mean(s[-k:]))
 
 
-def _attention(Q, K, V, mask):
-    scores = Q @ K.T / np.sqrt(K.shape[-1])
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    w = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True) @ V
-
-
 def _sign_one_sided(w, n):
     from math import comb
 
@@ -172,10 +165,10 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda d: 2 * _perm_one_sided(d),
         lambda d: min(1.0, 2 * _perm_one_sided(d)),
     ],
-    "attention": [
-        lambda Q, K, V, mask: _attention(Q, K, V, None),  # mask ignored
-        lambda Q, K, V, mask: _attention(Q, K, V, None if mask is None else np.tril(np.ones(mask.shape, bool))),
-        lambda Q, K, V, mask: _attention(Q, K, V, None if mask is None else ~mask),
+    "distance_attention": [
+        lambda Q, K, V, m, mask: distance_head(Q, K, V, 0.0, mask),  # no penalty
+        lambda Q, K, V, m, mask: distance_head(Q, K, V, m, None),  # mask ignored
+        lambda Q, K, V, m, mask: distance_head(Q, K, V, m * np.sqrt(Q.shape[-1]), mask),  # penalty scaled
     ],
     "near_twins": [
         lambda te, tr, th: _jaccard_twins(tr, te, th),  # indices of the training list
@@ -187,7 +180,10 @@ EXTRA_WRONG: dict[str, list[Any]] = {
     ],
     "align_backward": [lambda s, ids: s[:, ::-1]],
     "duplicates": [4 / 7, 5 / 7, 3, 3 / 4],
-    "perplexity": [lambda loss: float(2**loss), lambda loss: float(np.log(loss)) if loss > 0 else 0.0],
+    "corpus_perplexity": [
+        lambda losses, n: float(np.exp(np.sum(losses) / np.sum(n))),
+        lambda losses, n: float(np.exp(np.average(losses, weights=n)) * 1.01),
+    ],
     "causal_mask": [lambda T: np.tril(np.ones((T, T))), lambda T: np.ones((T, T), bool)],
     "tags_to_words": [lambda text, tags: list(text)],
     "gru_step": [
@@ -249,7 +245,10 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda t, p: tuple(float(x) for x in np.mean([word_prf([a], [b]) for a, b in zip(t, p)], axis=0)),
     ],
     "decode": [lambda lp: list(viterbi(lp))],  # the tags as a list, where a string is asked for
-    "block_params": [lambda d, h, k, f: block_params(d, h, k, f) + d, lambda d, h, k, f: block_params(d, h, k, f) - f],
+    "gated_block_params": [
+        lambda d, h, k, f: 4 * d * h * k + 3 * h * k + d + 2 * d * f + f + d + 4 * d,  # section 7's block
+        lambda d, h, k, f: gated_block_params(d, h, k, f) - d,  # one RMS norm
+    ],
 }
 
 # ---------------------------------------------------------------- hostile objects
@@ -526,7 +525,14 @@ def battery() -> list[tuple[str, str, str, Any]]:
 
 
 # checkers whose inputs hold no float array to zero (numbers, strings, lists of ids or tags)
-IMMUTABLE_INPUTS = {"perplexity", "causal_mask", "block_params", "classifier_count", "sign_test", "tags_to_words"}
+IMMUTABLE_INPUTS = {
+    "corpus_perplexity",
+    "causal_mask",
+    "gated_block_params",
+    "classifier_count",
+    "sign_test",
+    "tags_to_words",
+}
 IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1"}
 RESULTS: collections.Counter = collections.Counter()
 

@@ -58,6 +58,30 @@ def one_head(Q, K, V, mask, axis=-1):
     return softmax(scores, axis=axis) @ V
 
 
+def distance_head(Q, K, V, slope, mask, axis=-1):
+    """ALiBi written independently of helpers.attention: a penalty matrix by loops, scipy's softmax."""
+    from scipy.special import softmax
+
+    T = len(Q)
+    penalty = np.array([[-slope * abs(t - s) for s in range(T)] for t in range(T)]).reshape(T, T)
+    scores = Q @ K.T / np.sqrt(K.shape[-1]) + penalty
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return softmax(scores, axis=axis) @ V
+
+
+def gated_block_params(d, h, k, f):
+    """A LLaMA-style block counted part by part: q, k, v, o kernels; gate, up, down; two RMS scales."""
+    kernels = [(d, h * k), (d, h * k), (d, h * k), (h * k, d), (d, f), (d, f), (f, d)]
+    return sum(a * b for a, b in kernels) + d + d
+
+
+def corpus_perplexity(losses, lengths):
+    """Every character's loss, written out, then e to their mean."""
+    per_character = [loss for loss, n in zip(losses, lengths) for _ in range(int(n))]
+    return float(np.exp(np.mean(per_character)))
+
+
 def block_params(d, h, k, f):
     """A Transformer block's parameters, counted by Keras itself (float32 layers on a (1, 3, d) input)."""
     import keras
@@ -287,7 +311,7 @@ CASES = {
     "pad": (
         ex.check_pad_sequences,
         pad_with_keras,
-        [(lambda s, m, p, t: pad_with_keras(s, m, p, "post" if t == "pre" else "pre"), "front")],
+        [(lambda s, m, p, t: pad_with_keras(s, m, p, "post" if t == "pre" else "pre"), "wrong end")],
     ),
     "classifier_count": (
         ex.check_classifier_param_count,
@@ -299,7 +323,7 @@ CASES = {
                     if not bi
                     else v * e + 2 * 4 * (u * e + u * u + u) + u + 1
                 ),
-                "2·units",
+                "one reader",
             )
         ],
     ),
@@ -352,26 +376,30 @@ CASES = {
             (lambda T: np.array([[s >= t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T), "past"),
         ],
     ),
-    "attention": (
-        ex.check_attention,
-        lambda Q, K, V, mask: one_head(Q, K, V, mask),
+    "distance_attention": (
+        ex.check_distance_attention,
+        distance_head,
         [
-            (lambda Q, K, V, mask: one_head(Q * np.sqrt(Q.shape[-1]), K, V, mask), "√d_k"),
-            (lambda Q, K, V, mask: one_head(Q, K, V, mask, axis=0), "each query's keys"),
+            (lambda Q, K, V, m, mask: distance_head(Q * np.sqrt(Q.shape[-1]), K, V, m, mask), "√d_k"),
+            (lambda Q, K, V, m, mask: distance_head(Q, K, V, -m, mask), "rewards distance"),
+            (lambda Q, K, V, m, mask: distance_head(Q, K, V, m, mask, axis=0), "each query's keys"),
         ],
     ),
-    "block_params": (
-        ex.check_block_params,
-        block_params,
+    "gated_block_params": (
+        ex.check_gated_block_params,
+        gated_block_params,
         [
-            (lambda d, h, k, f: block_params(d, h, k, f) - 4 * d, "γ"),
-            (lambda d, h, k, f: block_params(d, h, k, f) - h * k * d - d, "output kernel"),
+            (lambda d, h, k, f: gated_block_params(d, h, k, f) - d * f, "third"),
+            (lambda d, h, k, f: gated_block_params(d, h, k, f) + 2 * d, "shift"),
         ],
     ),
-    "perplexity": (
-        ex.check_perplexity,
-        lambda loss: float(np.e**loss),
-        [(lambda loss: float(2.0**loss), "nats"), (lambda loss: float(np.exp(-loss)), "falls")],
+    "corpus_perplexity": (
+        ex.check_corpus_perplexity,
+        corpus_perplexity,
+        [
+            (lambda losses, n: float(np.exp(np.mean(losses))), "every sentence the same"),
+            (lambda losses, n: float(np.mean(np.exp(losses))), "own perplexities"),
+        ],
     ),
     "masked_mean": (
         ex.check_masked_mean,
@@ -383,7 +411,7 @@ CASES = {
         lambda s, ids: np.stack(
             [np.concatenate([s[r, :n][::-1], s[r, n:]]) for r, n in enumerate((ids != 0).sum(axis=1))]
         ),
-        [(lambda s, ids: s[:, ::-1], "padding stays"), (lambda s, ids: s, "reverse order")],
+        [(lambda s, ids: s[:, ::-1], "the padding"), (lambda s, ids: s, "order they were read")],
     ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),
@@ -407,7 +435,7 @@ CASES = {
                         d.mean() + 1.96 * d.std(ddof=1) / np.sqrt(d.size),
                     )
                 )(np.asarray(a) - b),
-                "Student",
+                "1.96",
             )
         ],
     ),
@@ -544,6 +572,22 @@ def test_any_answer_gets_a_verdict_never_a_traceback(name):
         assert verdict.message.startswith(("✗", "…")), verdict.message
 
 
+def test_the_gated_block_reference_agrees_with_keras():
+    """09.3's independent count, against Keras layers built without biases (RMSNormalization: a scale only)."""
+    import keras
+
+    for d, h, k, f in ((8, 2, 4, 16), (6, 3, 2, 10)):
+        x = keras.Input(shape=(3, d))
+        norm = keras.layers.RMSNormalization
+        y = norm()(x)
+        y = x + keras.layers.MultiHeadAttention(num_heads=h, key_dim=k, use_bias=False)(y, y)
+        z = norm()(y)
+        gate = keras.layers.Dense(f, activation="silu", use_bias=False)(z)
+        up = keras.layers.Dense(f, use_bias=False)(z)
+        y = y + keras.layers.Dense(d, use_bias=False)(gate * up)
+        assert keras.Model(x, y).count_params() == gated_block_params(d, h, k, f)
+
+
 def test_a_mismatch_of_kind_is_named():
     column = ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None])
     assert "shape (2, 1), where shape (2,)" in column.message
@@ -578,7 +622,7 @@ def test_sign_test_edges_catch_an_uncapped_p_value():
         return 2 * float(stats.binom.sf(max(w, n - w) - 1, n, 0.5))
 
     verdict = ex.check_sign_test(uncapped)
-    assert not verdict.correct and "cap it at 1" in verdict.message
+    assert not verdict.correct and "exceeds 1" in verdict.message
 
 
 def test_hints_do_not_state_the_answer():
