@@ -32,11 +32,23 @@ def shorten(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def mean_std(values: Sequence[float], fmt: str = ".4f") -> str:
-    """`mean ± std` of repeated runs (population std, as NumPy's default), e.g. `0.7618 ± 0.0085`."""
+def std(values: Sequence[float]) -> float:
+    """The course's one "std" (first used in notebook 03): the sample standard deviation of
+    repeated runs, s = √(Σᵢ (xᵢ − x̄)² / (n − 1)), the spread a 95 % t-interval is built from.
+    NumPy's `np.std` divides by n instead (the population formula); for 3 seeds that makes it
+    √(2/3) ≈ 0.82 times as large. One value has no spread: 0."""
     import numpy as np
 
-    return f"{np.mean(values):{fmt}} ± {np.std(values):{fmt}}"
+    values = np.asarray(values, dtype=float)
+    return float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
+def mean_std(values: Sequence[float], fmt: str = ".4f") -> str:
+    """`mean ± std` of repeated runs, e.g. `0.7618 ± 0.0085`, with `std` the sample standard
+    deviation above."""
+    import numpy as np
+
+    return f"{np.mean(values):{fmt}} ± {std(values):{fmt}}"
 
 
 def display_width(text: str) -> int:

@@ -37,5 +37,16 @@ def test_max_abs_diff():
 def test_mean_std_formats_repeated_runs():
     from helpers.display import mean_std
 
-    assert mean_std([0.5, 0.7]) == "0.6000 ± 0.1000"
-    assert mean_std([1, 2, 3], ".1f") == "2.0 ± 0.8"
+    assert mean_std([0.5, 0.7]) == "0.6000 ± 0.1414"
+    assert mean_std([1, 2, 3], ".1f") == "2.0 ± 1.0"
+
+
+def test_std_is_the_sample_standard_deviation():
+    """The course's one std divides by n − 1, as Python's statistics.stdev does; one run: 0."""
+    import statistics
+
+    from helpers.display import std
+
+    for values in ([0.5, 0.7], [1, 2, 3, 10], [0.8123, 0.8011, 0.7990]):
+        assert abs(std(values) - statistics.stdev(values)) < 1e-15
+    assert std([0.7]) == 0.0
