@@ -8,7 +8,7 @@ over one checking core.
     pretraining        10
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
-check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
+check_huber_grad`. Each checker compares the learner's answer with one computed from the course's
 own helpers (or scipy, numpy), never with a number typed in by hand, and gives a hint for each
 common mistake, never the answer. Every checker gives a verdict for any answer at all, within a
 time and memory limit (see `core`); its random inputs are drawn afresh on every call.
@@ -20,21 +20,21 @@ plausible wrong ones and hostile objects, and checks each verdict.
 from helpers.exercises.attention import check_causal_mask, check_distance_attention, check_gated_block_params
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict, checker
-from helpers.exercises.directions import check_backward_last_state, check_early_late_ratio, check_join_states
+from helpers.exercises.directions import check_backward_last_state, check_join_states, check_saliency_centre
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
 from helpers.exercises.gradient_descent import (
-    check_adam_update,
+    check_adamw_update,
     check_first_order_decrease,
+    check_huber_grad,
     check_l2_logistic_grads,
-    check_mse_grad,
 )
 from helpers.exercises.keras_lstm import check_classifier_param_count, check_lstm_param_count, check_pad_sequences
 from helpers.exercises.loss_functions import (
-    check_bce_from_logits,
     check_bce_value,
     check_mae,
     check_mse_value,
     check_softmax_ce_grad,
+    check_weighted_bce_from_logits,
 )
 from helpers.exercises.passes import (
     check_clip_by_global_norm,
@@ -54,15 +54,15 @@ __all__ = [
     "check_distance_attention",
     "check_gated_block_params",
     "check_causal_mask",
-    "check_bce_from_logits",
+    "check_weighted_bce_from_logits",
     "check_bce_value",
     "check_mae",
     "check_mse_value",
     "check_softmax_ce_grad",
-    "check_adam_update",
+    "check_adamw_update",
     "check_first_order_decrease",
     "check_l2_logistic_grads",
-    "check_mse_grad",
+    "check_huber_grad",
     "check_classifier_param_count",
     "check_lstm_param_count",
     "check_pad_sequences",
@@ -72,7 +72,7 @@ __all__ = [
     "check_clip_by_global_norm",
     "check_rnn_grad_h0",
     "check_backward_last_state",
-    "check_early_late_ratio",
+    "check_saliency_centre",
     "check_join_states",
     "check_duplicate_share",
     "check_macro_f1",

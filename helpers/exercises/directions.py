@@ -9,36 +9,36 @@ import numpy as np
 from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
 
 
-def check_early_late_ratio(fn: Any) -> Verdict:
-    """Exercise 05.1: mean of the first ⌊T/10⌋ (at least 1) values over the mean of the last as many."""
+def _centre(s, *, normalise=True, start=0):
+    """Σ_t t·s_t / Σ_t s_t over positions t = start, …, (divided by T − 1), or a known mistake."""
+    s = np.asarray(s, dtype=float)
+    t = np.arange(start, start + len(s))
+    centre = float(np.sum(t * s) / np.sum(s))
+    return centre / (len(s) - 1) if normalise else centre
+
+
+def check_saliency_centre(fn: Any) -> Verdict:
+    """Exercise 05.1: the saliency centre Σ_t t·s_t / Σ_t s_t / (T − 1), positions t = 0 … T − 1:
+    0 when all the weight is on the first position, 1 on the last, 1/2 for a flat curve."""
     rng = input_rng()
-    # 5: 10% rounds to 0 (at least 1); 17: to nearest 2, down 1; 23: up 3, nearest and down 2
-    cases = [(rng.random(n) + 0.1,) for n in (5, 17, 23, int(rng.integers(30, 120)))]
-
-    def reference(s):
-        k = max(1, len(s) // 10)
-        return float(np.mean(s[:k]) / np.mean(s[-k:]))
-
-    def nearest(s):
-        k = max(1, int(round(len(s) / 10)))
-        return float(np.mean(s[:k]) / np.mean(s[-k:]))
-
-    def rounded_up(s):
-        k = max(1, int(np.ceil(len(s) / 10)))
-        return float(np.mean(s[:k]) / np.mean(s[-k:]))
-
+    cases = [(rng.random(n) + 0.1,) for n in (2, 5, 17, int(rng.integers(30, 120)))]
+    cases.append((np.linspace(3.0, 0.5, 9),))
     return check_function(
         fn,
         cases,
-        reference,
-        what="the early/late ratio",
+        _centre,
+        what="the saliency centre",
         mistakes=[
-            Mistake(lambda s: 1 / reference(s), "the early positions go on top: first 10% over last 10%."),
-            Mistake(rounded_up, "you rounded 10% of the length up; the statement rounds it down."),
+            Mistake(lambda s: _centre(s, normalise=False), "your centre is a position, not a share of the length."),
             Mistake(
-                nearest, "you rounded 10% of the length to the nearest whole number; the statement rounds it down."
+                lambda s: _centre(s, start=1, normalise=False) / len(s),
+                "your positions are numbered from 1 (and divided by T): a flat curve does not give 1/2.",
             ),
-            Mistake(lambda s: float(s[0] / s[-1]), "average over the first and last 10% of positions, not one each."),
+            Mistake(lambda s: 1 - _centre(s), "your centre measures from the last position."),
+            Mistake(
+                lambda s: float(np.mean(np.arange(len(s)) * np.asarray(s)) / (len(s) - 1)),
+                "your centre averages t·s_t without dividing by the total saliency.",
+            ),
         ],
     )
 

@@ -14,29 +14,40 @@ from helpers.losses import mse
 from helpers.optimizers import AdamState, adam_update
 
 
-def check_mse_grad(fn: Any) -> Verdict:
-    """Exercise 02.1: ∂MSE/∂ŷ_j = −(2/n)(y_j − ŷ_j)."""
+def _huber_grad(y, y_hat, delta, *, mean=True, sign=1.0, cap=None, factor=1.0):
+    """∂/∂ŷ_j of the mean Huber loss, (1/n)·clip(ŷ_j − y_j, −δ, δ), or one of its known mistakes."""
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    limit = delta if cap is None else cap
+    g = np.clip(factor * (y_hat - y), -limit, limit) * sign
+    return g / y.size if mean else g
+
+
+def check_huber_grad(fn: Any) -> Verdict:
+    """Exercise 02.1: ∂L/∂ŷ_j of the mean Huber loss L = (1/n) Σ h(ŷ_i − y_i), with h(e) = e²/2 for
+    |e| ≤ δ and δ(|e| − δ/2) beyond (keras.losses.Huber): (1/n)·clip(ŷ_j − y_j, −δ, δ)."""
     rng = input_rng()
-    cases = [(rng.normal(size=n), rng.normal(size=n)) for n in (2, 4, 10)]
+    cases = [(rng.normal(size=n), rng.normal(scale=2.0, size=n), float(d)) for n, d in ((2, 1.0), (5, 0.5), (10, 2.5))]
     return check_function(
         fn,
         cases,
-        mse_grad,
-        what="the gradient of the MSE",
+        _huber_grad,
+        what="the gradient of the mean Huber loss",
         mistakes=[
             Mistake(
-                lambda y, y_hat: -2 * (y - y_hat),
-                "your gradient is n times too large: the 1/n of the mean stays in the derivative "
-                "(this is the source's §4.2 mistake).",
+                lambda y, y_hat, d: _huber_grad(y, y_hat, d, mean=False),
+                "your gradient is n times too large: the 1/n of the mean is missing (the source's §4.2 mistake).",
+            ),
+            Mistake(lambda y, y_hat, d: _huber_grad(y, y_hat, d, sign=-1.0), "your gradient points uphill."),
+            Mistake(
+                lambda y, y_hat, d: _huber_grad(y, y_hat, d, cap=np.inf),
+                "your gradient keeps growing with the error beyond δ, as the MSE's would.",
             ),
             Mistake(
-                lambda y, y_hat: 2 / y.size * (y - y_hat),
-                "check the sign: the derivative of (y − ŷ)² with respect to ŷ is −2(y − ŷ).",
+                lambda y, y_hat, d: _huber_grad(y, y_hat, d, cap=1.0), "your gradient is capped at 1, whatever δ is."
             ),
-            Mistake(lambda y, y_hat: -(y - y_hat) / y.size, "the power rule brings down a factor 2."),
             Mistake(
-                lambda y, y_hat: np.full_like(y, -2 / y.size * np.sum(y - y_hat)),
-                "each ŷ_j appears in one term of the sum only, so ∂MSE/∂ŷ_j has one term.",
+                lambda y, y_hat, d: _huber_grad(y, y_hat, d, factor=2.0),
+                "your gradient is twice too large where |ŷ − y| is small.",
             ),
         ],
     )
@@ -130,55 +141,54 @@ def _adam(w, g, m, v, t, lr, beta_1, beta_2, epsilon, eps_inside=False, no_eps=F
     return w - lr * m_hat / denominator, m, v
 
 
-def check_adam_update(fn: Any) -> Verdict:
-    """Exercise 02.4: one Adam step, `(w, g, m, v, t, lr, beta_1, beta_2, epsilon) → (w, m, v)`,
-    with ε after the bias correction (the paper) or before it (Keras): both are right."""
+def _adamw(w, g, m, v, t, lr, beta_1, beta_2, epsilon, weight_decay, *, decay="before", **adam):
+    """One AdamW step as keras.optimizers.AdamW takes it: w ← w − lr·λ·w, then Adam's step; or a
+    known mistake (`decay`: "after" the step, "l2" in the gradient, "no_lr", "none")."""
+    if decay == "l2":
+        return _adam(w, g + weight_decay * w, m, v, t, lr, beta_1, beta_2, epsilon, **adam)
+    new_w, m, v = _adam(w, g, m, v, t, lr, beta_1, beta_2, epsilon, **adam)
+    shrink = {"before": lr * weight_decay * w, "after": lr * weight_decay * new_w, "no_lr": weight_decay * w}
+    return new_w - shrink.get(decay, 0.0), m, v
 
-    def reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+
+def check_adamw_update(fn: Any) -> Verdict:
+    """Exercise 02.4: one AdamW step, `(w, g, m, v, t, lr, beta_1, beta_2, epsilon, weight_decay)
+    → (w, m, v)`: w ← w − lr·λ·w (decoupled weight decay, on the weights before the step), then
+    Adam's step, with ε after the bias correction (the paper) or before it (Keras): both are right."""
+    cases = [(*c[:5], 0.1, *c[6:], wd) for c, wd in zip(_adam_cases(input_rng()), (0.2, 0.05, 0.3))]
+
+    def reference(w, g, m, v, t, lr, beta_1, beta_2, epsilon, weight_decay):
         new_w, state = adam_update(w, g, AdamState(m, v, t - 1), lr, beta_1, beta_2, epsilon)
-        return AnyOf([(new_w, state.m, state.v), _adam(w, g, m, v, t, lr, beta_1, beta_2, epsilon)])
+        keras_form = (new_w - lr * weight_decay * w, state.m, state.v)
+        return AnyOf([keras_form, _adamw(w, g, m, v, t, lr, beta_1, beta_2, epsilon, weight_decay)])
 
-    def uncorrected(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
+    def uncorrected(w, g, m, v, t, lr, beta_1, beta_2, epsilon, weight_decay):
         m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g**2
-        return w - lr * m / (np.sqrt(v) + epsilon), m, v
-
-    def plain_g(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
-        m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * np.abs(g)
-        return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
-
-    def swapped(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
-        m, v = beta_1 * g + (1 - beta_1) * m, beta_2 * g**2 + (1 - beta_2) * v
-        return w - lr * (m / (1 - beta_1**t)) / (np.sqrt(v / (1 - beta_2**t)) + epsilon), m, v
+        return w - lr * m / (np.sqrt(v) + epsilon) - lr * weight_decay * w, m, v
 
     return check_function(
         fn,
-        _adam_cases(input_rng()),
+        cases,
         reference,
-        what="Adam's update (w, m, v)",
+        what="AdamW's update (w, m, v)",
         rtol=1e-5,
         atol=1e-9,
         mistakes=[
+            Mistake(lambda *a: _adamw(*a, decay="l2"), "your decay goes into the gradient (L2), so Adam rescales it."),
+            Mistake(lambda *a: _adamw(*a, decay="after"), "your decay shrinks the weights after Adam's step."),
+            Mistake(lambda *a: _adamw(*a, decay="no_lr"), "your decay does not scale with the learning rate."),
+            Mistake(lambda *a: _adamw(*a, decay="none"), "your update leaves out the weight decay."),
             Mistake(
                 uncorrected,
                 "m and v start at 0, so early on they are too small, and your update does not correct for that.",
             ),
-            Mistake(plain_g, "v is a running mean of the squared gradient."),
-            Mistake(swapped, "each running mean keeps β of its old value and mixes in 1 − β of the new one."),
             Mistake(
-                lambda w, *rest: (lambda r: (w + (w - r[0]), r[1], r[2]))(_adam(w, *rest)),
-                "your step goes up the gradient, so the loss grows.",
+                lambda *a: _adamw(*a, no_eps=True),
+                "your update has no ε: a gradient that has always been 0 divides 0 by 0.",
             ),
             Mistake(
-                lambda *a: _adam(*a, no_eps=True),
-                "without ε, a coordinate whose gradient has always been 0 divides 0 by 0.",
-            ),
-            Mistake(
-                lambda *a: _adam(*a, eps_inside=True),
-                "ε is inside your square root; for small gradients that changes the step by far more than ε.",
-            ),
-            Mistake(
-                lambda *a: _adam(*a, step=a[4] - 1),
-                "your bias correction uses the step number before this one; t is already the new step's number.",
+                lambda *a: _adamw(*a, step=a[4] - 1),
+                "your bias correction uses the step number before this one.",
             ),
         ],
     )

@@ -10,7 +10,6 @@ import numpy as np
 from helpers.exercises.core import HAND_RTOL, Mistake, Verdict, check_function, check_value, input_rng
 from helpers.losses import (
     binary_cross_entropy,
-    binary_cross_entropy_from_logits,
     mse,
     one_hot,
     one_sided_cross_entropy,
@@ -62,45 +61,52 @@ def check_bce_value(answer: Any, y: Sequence[float], y_hat: Sequence[float]) -> 
     )
 
 
-def check_bce_from_logits(fn: Any) -> Verdict:
-    """Exercise 01.2: a BCE from logits z that stays finite and exact for every finite z."""
-    rng = input_rng()
-    cases = [(rng.integers(0, 2, 6).astype(float), rng.normal(0, 3, 6)) for _ in range(3)]
-    cases.append((np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]), np.array([-800.0, 800.0, -40.0, 40.0, 0.0, 1e-3])))
+def _weighted_bce(y, z, pos_weight, *, swapped=False, weight_on_negatives=False, total=False):
+    """mean[pos_weight·y·softplus(−z) + (1 − y)·softplus(z)], or one of its known mistakes."""
+    y, z = np.asarray(y, dtype=float), np.asarray(z, dtype=float)
+    if swapped:
+        y = 1 - y
+    positive, negative = y * np.logaddexp(0.0, -z), (1 - y) * np.logaddexp(0.0, z)
+    per_sample = positive + pos_weight * negative if weight_on_negatives else pos_weight * positive + negative
+    return float(np.sum(per_sample) if total else np.mean(per_sample))
 
-    def naive(y, z):
+
+def check_weighted_bce_from_logits(fn: Any) -> Verdict:
+    """Exercise 01.2: the weighted BCE from logits, as `tf.nn.weighted_cross_entropy_with_logits`
+    computes it (then averaged): mean[w·y·softplus(−z) + (1 − y)·softplus(z)], exact for every finite z."""
+    rng = input_rng()
+    cases = [(rng.integers(0, 2, 6).astype(float), rng.normal(0, 3, 6), float(w)) for w in (1.0, 3.0, 0.25)]
+    extreme = (np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0]), np.array([-800.0, 800.0, -40.0, 40.0, 0.0, 1e-3]), 2.0)
+    cases.append(extreme)
+
+    def naive(y, z, w):
         with np.errstate(all="ignore"):
             p = 1 / (1 + np.exp(-z))
-            return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+            return float(np.mean(-w * y * np.log(p) - (1 - y) * np.log(1 - p)))
 
-    def clipped(y, z):
+    def clipped(y, z, w):
         with np.errstate(all="ignore"):
             p = np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)
-        return float(np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p)))
+        return float(np.mean(-w * y * np.log(p) - (1 - y) * np.log(1 - p)))
 
     return check_function(
         fn,
         cases,
-        binary_cross_entropy_from_logits,
-        what="BCE from logits",
+        _weighted_bce,
+        what="the weighted BCE from logits",
         rtol=1e-7,
         mistakes=[
             Mistake(
-                naive,
-                "right for moderate z, but σ(z) rounds to exactly 0 or 1 for large |z| and its log becomes inf.",
+                naive, "your loss goes through σ(z), which rounds to exactly 0 or 1 for large |z|: its log is inf."
             ),
+            Mistake(clipped, "your loss is clipped, so it stops growing for confident mistakes."),
             Mistake(
-                clipped,
-                "clipping keeps it finite but caps the loss for confident mistakes; the softplus form is exact.",
+                lambda y, z, w: _weighted_bce(y, z, w, weight_on_negatives=True),
+                "your pos_weight multiplies the cost of the negative labels.",
             ),
-            Mistake(
-                lambda y, z: binary_cross_entropy_from_logits(1 - y, z),
-                "the labels are swapped: −log σ(z) is the cost of y = 1.",
-            ),
-            Mistake(
-                lambda y, z: binary_cross_entropy_from_logits(y, z) * y.size,
-                "that is the sum over samples, not the mean.",
-            ),
+            Mistake(lambda y, z, w: _weighted_bce(y, z, w, swapped=True), "your labels are swapped."),
+            Mistake(lambda y, z, w: _weighted_bce(y, z, 1.0), "your loss ignores pos_weight."),
+            Mistake(lambda y, z, w: _weighted_bce(y, z, w, total=True), "your loss is the sum over samples."),
         ],
     )
 

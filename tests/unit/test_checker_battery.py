@@ -36,6 +36,7 @@ from helpers import exercises as ex
 from helpers.exercises import core
 from tests.unit.test_exercises import (
     CASES,
+    adamw,
     backward_last_state,
     clip_global,
     distance_head,
@@ -43,9 +44,11 @@ from tests.unit.test_exercises import (
     gated_block_params,
     grad_h0,
     gru_step,
+    huber_grad,
     macro_f1,
     naive_softmax,
     pad_with_keras,
+    saliency_centre,
     viterbi,
     word_prf,
 )
@@ -146,16 +149,15 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda t, Z: naive_softmax(Z) - np.eye(Z.shape[1])[t],
         lambda t, Z: _softmax_grad(t, Z, lambda Z: Z.max(axis=1, keepdims=True)) * len(t),
     ],
-    "adam_update": [
-        lambda *a: _adam(*a, no_eps=True),
-        lambda *a: _adam(*a, inside=True),
-        lambda *a: _adam(*a, k=a[4] - 1),
-        lambda *a: _adam(*a, k=a[4] + 1),
+    "adamw_update": [
+        lambda w, g, m, v, t, lr, b1, b2, eps, wd: adamw(w, g, m, v, t, lr, b1, b2, eps, 0.0),
+        lambda w, g, m, v, t, lr, b1, b2, eps, wd: adamw(w, g, m, v, t, lr, b1, b2, eps, 2 * wd),
+        lambda w, g, m, v, t, lr, b1, b2, eps, wd: adamw(w, g, m, v, t + 1, lr, b1, b2, eps, wd),
     ],
-    "early_late": [
-        lambda s: _ratio(s, max(1, int(round(len(s) / 10)))),  # round to nearest
-        lambda s: _ratio(s, max(1, int(np.ceil(len(s) / 10)))),  # round up
-        lambda s: _ratio(s, max(1, int(len(s) * 0.1 + 0.5))),
+    "saliency_centre": [
+        lambda s: saliency_centre(s[::-1]),
+        lambda s: float(np.argmax(s) / (len(s) - 1)),
+        lambda s: saliency_centre(s) * len(s) / (len(s) - 1),
     ],
     "sign_test": [
         lambda w, n: 2 * _sign_one_sided(w, n),  # doubled, never capped at 1
@@ -202,13 +204,15 @@ EXTRA_WRONG: dict[str, list[Any]] = {
     "mse_value": [0.0, 1.0],
     "first_order": [0.0],
     "lstm_count": [0, 4 * (64 * 32 + 64 * 64 + 64) + 1],
-    "bce_from_logits": [
-        lambda y, z: float(np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)) * len(y)),
-        lambda y, z: float(np.mean(y * np.logaddexp(0, z) + (1 - y) * np.logaddexp(0, -z))),  # labels swapped
-        lambda y, z: float(np.mean(-y * np.log(np.clip(1 / (1 + np.exp(-z)), 1e-7, 1 - 1e-7)))),  # one-sided
+    "weighted_bce": [
+        lambda y, z, w: float(np.mean(w * y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)) * len(y)),
+        lambda y, z, w: float(np.mean(w * (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)))),  # w on all
     ],
     "mae": [lambda y, y_hat: float(np.sum(np.abs(y - y_hat))), lambda y, y_hat: float(np.mean(y - y_hat))],
-    "mse_grad": [lambda y, y_hat: (y_hat - y) / len(y), lambda y, y_hat: 2 * (y_hat - y) / (len(y) - 1)],
+    "huber_grad": [
+        lambda y, y_hat, d: huber_grad(y, y_hat, d) * len(y) / (len(y) - 1),
+        lambda y, y_hat, d: np.clip(y_hat - y, -d, d),
+    ],
     "l2_grads": [
         lambda X, y, th, b, mu: (lambda g: (g[0] - mu * th / 2, g[1]))(CASES["l2_grads"][1](X, y, th, b, mu)),
         lambda X, y, th, b, mu: (lambda g: (g[0], g[1] + mu * b))(CASES["l2_grads"][1](X, y, th, b, mu)),

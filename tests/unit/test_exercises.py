@@ -42,6 +42,24 @@ def softmax_ce_grad(t, Z):
     return (softmax(Z, axis=1) - np.eye(Z.shape[1])[t]) / len(t)
 
 
+def huber_grad(y, y_hat, delta):
+    """∂/∂ŷ of the mean Huber loss, case by case from its two pieces."""
+    e = y_hat - y
+    return np.array([x if abs(x) <= delta else delta * np.sign(x) for x in e]) / len(y)
+
+
+def saliency_centre(s):
+    """The centre of mass of the curve on positions 0 … T − 1, as a share of T − 1."""
+    total = sum(s)
+    return float(sum(t * v for t, v in enumerate(s)) / total / (len(s) - 1))
+
+
+def adamw(w, g, m, v, t, lr, b1, b2, eps, wd):
+    """Decoupled weight decay on the weights before the step, then Adam (the paper's ε)."""
+    new_w, m, v = adam_paper(w, g, m, v, t, lr, b1, b2, eps)
+    return new_w - lr * wd * w, m, v
+
+
 def adam_paper(w, g, m, v, t, lr, beta_1, beta_2, epsilon):
     """Kingma & Ba's Algorithm 1, ε after the bias correction (Keras puts it before)."""
     m, v = beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g * g
@@ -250,10 +268,13 @@ CASES = {
             (-np.mean(np.array(Y) * np.log10(Y_HAT) + (1 - np.array(Y)) * np.log10(1 - np.array(Y_HAT))), "log10"),
         ],
     ),
-    "bce_from_logits": (
-        ex.check_bce_from_logits,
-        lambda y, z: float(np.mean(y * softplus(-z) + (1 - y) * softplus(z))),
-        [(lambda y, z: naive_bce_from_logits(y, z), "rounds to exactly 0 or 1")],
+    "weighted_bce": (
+        ex.check_weighted_bce_from_logits,
+        lambda y, z, w: float(np.mean(w * y * softplus(-z) + (1 - y) * softplus(z))),
+        [
+            (lambda y, z, w: naive_bce_from_logits(y, z), None),
+            (lambda y, z, w: float(np.mean(y * softplus(-z) + w * (1 - y) * softplus(z))), "negative labels"),
+        ],
     ),
     "mae": (
         ex.check_mae,
@@ -269,10 +290,13 @@ CASES = {
             (naive_softmax_ce_grad, "overflows"),
         ],
     ),
-    "mse_grad": (
-        ex.check_mse_grad,
-        lambda y, y_hat: 2 * (y_hat - y) / len(y),
-        [(lambda y, y_hat: 2 * (y_hat - y), "1/n"), (lambda y, y_hat: 2 * (y - y_hat) / len(y), "sign")],
+    "huber_grad": (
+        ex.check_huber_grad,
+        lambda y, y_hat, d: huber_grad(y, y_hat, d),
+        [
+            (lambda y, y_hat, d: huber_grad(y, y_hat, d) * len(y), "1/n"),
+            (lambda y, y_hat, d: (y_hat - y) / len(y), "beyond δ"),
+        ],
     ),
     "first_order": (
         lambda a: ex.check_first_order_decrease(a, SRC_Y, SRC_Y_HAT, 0.1),
@@ -295,12 +319,13 @@ CASES = {
             )
         ],
     ),
-    "adam_update": (
-        ex.check_adam_update,
-        adam_paper,
+    "adamw_update": (
+        ex.check_adamw_update,
+        adamw,
         [
-            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, g, m, v, 10**9, lr, b1, b2, eps), "correct"),
-            (lambda w, g, m, v, t, lr, b1, b2, eps: adam_paper(w, -g, m, v, t, lr, b1, b2, eps), None),
+            (lambda w, g, m, v, t, lr, b1, b2, eps, wd: adam_paper(w, g + wd * w, m, v, t, lr, b1, b2, eps), "L2"),
+            (lambda w, g, m, v, t, lr, b1, b2, eps, wd: adam_paper(w, g, m, v, t, lr, b1, b2, eps), "leaves out"),
+            (lambda w, g, m, v, t, lr, b1, b2, eps, wd: adamw(w, g, m, v, 10**9, lr, b1, b2, eps, wd), None),
         ],
     ),
     "lstm_count": (
@@ -353,10 +378,13 @@ CASES = {
         ],
     ),
     "grad_h0": (ex.check_rnn_grad_h0, grad_h0, [(lambda X, W, U, b, h0, v: grad_h0(X, W, U.T, b, h0, v), None)]),
-    "early_late": (
-        ex.check_early_late_ratio,
-        lambda s: float(np.mean(s[: max(1, len(s) // 10)]) / np.mean(s[len(s) - max(1, len(s) // 10) :])),
-        [(lambda s: float(np.mean(s[-max(1, len(s) // 10) :]) / np.mean(s[: max(1, len(s) // 10)])), "on top")],
+    "saliency_centre": (
+        ex.check_saliency_centre,
+        saliency_centre,
+        [
+            (lambda s: saliency_centre(s) * (len(s) - 1), "a position"),
+            (lambda s: 1 - saliency_centre(s), "from the last"),
+        ],
     ),
     "join_states": (
         ex.check_join_states,
@@ -588,10 +616,35 @@ def test_the_gated_block_reference_agrees_with_keras():
         assert keras.Model(x, y).count_params() == gated_block_params(d, h, k, f)
 
 
+def test_the_hand_references_agree_with_keras_and_tensorflow(tf):
+    """02.1's Huber gradient against GradientTape on keras.losses.Huber; 02.4's AdamW step against
+    keras.optimizers.AdamW (first step, ε tiny so that its two placements agree)."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    y, y_hat = rng.normal(size=7), rng.normal(scale=2.0, size=7)
+    y_hat_var = tf.Variable(y_hat)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.Huber(delta=0.7)(tf.constant(y), y_hat_var)
+    np.testing.assert_allclose(huber_grad(y, y_hat, 0.7), tape.gradient(loss, y_hat_var).numpy(), rtol=1e-6)
+    w, g = rng.normal(size=4), rng.normal(size=4)
+    variable = keras.Variable(w, dtype="float64")
+    exact = {
+        "learning_rate": 0.125,
+        "weight_decay": 0.25,
+        "beta_1": 0.875,
+        "beta_2": 1 - 2.0**-10,
+    }  # float32 holds them
+    optimizer = keras.optimizers.AdamW(**exact, epsilon=1e-12)  # tiny: Keras puts ε before the bias correction
+    optimizer.apply_gradients([(tf.constant(g), variable)])
+    ours, _, _ = adamw(w, g, np.zeros(4), np.zeros(4), 1, 0.125, 0.875, 1 - 2.0**-10, 1e-12, 0.25)
+    np.testing.assert_allclose(ours, variable.numpy(), rtol=1e-9)
+
+
 def test_a_mismatch_of_kind_is_named():
-    column = ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y))[:, None])
+    column = ex.check_huber_grad(lambda y, y_hat, d: huber_grad(y, y_hat, d)[:, None])
     assert "shape (2, 1), where shape (2,)" in column.message
-    assert "dict" in ex.check_mse_grad(lambda y, y_hat: {"g": 1}).message
+    assert "dict" in ex.check_huber_grad(lambda y, y_hat, d: {"g": 1}).message
     assert "3 values" in ex.check_clip_by_global_norm(lambda *a: (*clip_global(*a), 0)).message
 
 
@@ -599,8 +652,8 @@ def test_equivalent_containers_and_float32_are_accepted():
     assert ex.check_clip_by_global_norm(lambda *a: list(clip_global(*a))).correct  # [g, n] as well as (g, n)
     assert ex.check_clip_by_global_norm(lambda *a: (tuple(clip_global(*a)[0]), clip_global(*a)[1])).correct
     assert ex.check_l2_logistic_grads(lambda *a: list(CASES["l2_grads"][1](*a))).correct
-    assert ex.check_mse_grad(lambda y, y_hat: list(2 * (y_hat - y) / len(y))).correct
-    assert ex.check_mse_grad(lambda y, y_hat: (2 * (y_hat - y) / len(y)).astype(np.float32)).correct
+    assert ex.check_huber_grad(lambda y, y_hat, d: list(huber_grad(y, y_hat, d))).correct
+    assert ex.check_huber_grad(lambda y, y_hat, d: huber_grad(y, y_hat, d).astype(np.float32)).correct
 
 
 def test_an_untouched_function_is_not_answered_yet():
@@ -608,11 +661,11 @@ def test_an_untouched_function_is_not_answered_yet():
         """What the student edition leaves: a docstring and `...`."""
         ...
 
-    def forgot_return(y, y_hat):
-        g = 2 * (y_hat - y) / len(y)  # noqa: F841
+    def forgot_return(y, y_hat, delta):
+        g = huber_grad(y, y_hat, delta)  # noqa: F841
 
-    assert ex.check_mse_grad(my_answer).message.startswith("… Not answered yet")
-    assert "None" in ex.check_mse_grad(forgot_return).message
+    assert ex.check_huber_grad(my_answer).message.startswith("… Not answered yet")
+    assert "None" in ex.check_huber_grad(forgot_return).message
 
 
 def test_sign_test_edges_catch_an_uncapped_p_value():
