@@ -49,6 +49,7 @@ MARKER = ".course-site"  # in every site this command builds: only such a folder
 STUDENT_ZIP = "student-edition.zip"
 STUDENT_FOLDER = "student-edition"  # the folder the zip unpacks into (never `student/`)
 LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s#]+)((?:#[^)\s]*)?\))")
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?(?<![\\$])\$(?!\$)")
 CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 EXTERNAL = ("http://", "https://", "mailto:", "/", "#")
 
@@ -108,6 +109,18 @@ def landing_page(stage: Path) -> None:
     (stage / "index.md").write_text(text, encoding="utf-8")
 
 
+def math_in_tables(markdown: str) -> str:
+    """`|` inside `$…$` on a table row written as `\\vert`: JupyterLab reads the maths first,
+    MyST's table would cut the cell at it (notebook 07's $E(|A|+|B|)/\\text{batch}$)."""
+
+    def protect(line: str) -> str:
+        if not line.lstrip().startswith("|"):
+            return line
+        return INLINE_MATH.sub(lambda m: m.group(0).replace("|", r"\vert "), line)
+
+    return "\n".join(protect(line) for line in markdown.split("\n"))
+
+
 def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The page's copy of a notebook: a cell JupyterLab collapses is collapsed on the page too
     (input: `hide-input`; output: `hide-output`), and a link to the README goes to the landing
@@ -120,7 +133,7 @@ def site_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if hidden.get(key) and tag not in tags:
                 tags.append(tag)
         if cell.cell_type == "markdown":
-            cell.source = cell.source.replace("](../README.md", "](../index.md")
+            cell.source = math_in_tables(cell.source.replace("](../README.md", "](../index.md"))
     return copy
 
 
@@ -200,6 +213,8 @@ def build(out: Path = DEFAULT_OUT) -> Site:
         stage.mkdir()
         stage_pages(stage)
         run_sphinx(stage, html, Path(tmp) / "doctrees")
+        for path in notebook_paths():  # "download this notebook" gives the committed file
+            shutil.copy2(path, html / "_sources" / "notebooks" / path.name)
         (html / STUDENT_ZIP).write_bytes(student_zip())
         (html / MARKER).write_text("built by `course site`; replaced by the next build\n", encoding="utf-8")
         (html / ".buildinfo").unlink(missing_ok=True)
