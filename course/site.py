@@ -40,7 +40,9 @@ from pathlib import Path
 import nbformat
 
 from course import BUILD_DIR, glossary, slides, student
+from course.inputs import out_problems
 from course.notebooks import dumps
+from course.runner import UsageError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, notebook_paths
 
 DEFAULT_OUT = BUILD_DIR / "site"
@@ -54,8 +56,8 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]+")
 EXTERNAL = ("http://", "https://", "mailto:", "/", "#")
 
 
-class SiteError(ValueError):
-    """The output folder cannot be used (the message says why and what to do)."""
+class SiteError(UsageError):
+    """The output folder cannot be used (the message says why and what to do): exit 2."""
 
 
 @dataclass
@@ -176,7 +178,10 @@ def student_zip() -> bytes:
 
 
 def check_out(out: Path) -> None:
-    """SiteError unless `out` may be replaced: missing, empty, or a site built here (MARKER)."""
+    """SiteError unless `out` may be replaced: a folder `course` may write into (`out_problems`),
+    not the learner's `student/`, and missing, empty, or a site built here (MARKER)."""
+    if problems := out_problems(out):
+        raise SiteError(problems[0])
     learner = student.DEFAULT_OUT.resolve()
     target = out.resolve()
     if target == learner or learner in target.parents or target in learner.parents:
@@ -222,3 +227,22 @@ def build(out: Path = DEFAULT_OUT) -> Site:
             shutil.rmtree(out)
         os.replace(html, out)
     return Site(out, site_pages(out), folder_size(out), time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def add_parser(sub) -> None:
+    """`course site [--out DIR]` (course/cli.py adds it with this one call)."""
+    parser = sub.add_parser("site", help="the course as a static website, readable offline (build/site/)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder (default: build/site/)")
+
+
+def main(args) -> int:
+    built = build(args.out)
+    size = built.size_bytes / 1e6
+    print(
+        f"site: {len(built.pages)} pages, {size:.1f} MB in {built.out} ({built.seconds:.1f} s); "
+        f"open {built.out / 'index.html'} in a browser"
+    )
+    return 0

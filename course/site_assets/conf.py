@@ -38,7 +38,7 @@ mathjax2_config = {
         "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
         "processEscapes": True,
     },
-    "CommonHTML": {"linebreaks": {"automatic": True}},
+    "CommonHTML": {"linebreaks": {"automatic": False}},  # a wide formula scrolls in its box (course.css)
 }
 
 # Chinese and English words in one search index: Sphinx's Chinese splitter cuts Chinese runs

@@ -44,6 +44,8 @@ RENDERED_JS = """() => document.readyState === 'complete' && (
   !document.querySelector('script[src*="MathJax.js"]') ||
   (window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running &&
    !document.querySelector('.MathJax_Processing, .MJXc-processing')))"""
+PHONE_WIDTH_JS = """() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() =>
+  resolve(Math.max(document.scrollingElement.scrollWidth, document.body.scrollWidth)))))"""
 # what a reader sees that is wrong: raw TeX outside code, MathJax errors, images not shown
 PROBLEMS_JS = r"""() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {acceptNode: (n) =>
@@ -60,6 +62,10 @@ PROBLEMS_JS = r"""() => {
     formulas: document.querySelectorAll('.MathJax_CHTML').length,
     brokenImages: [...document.images].filter((i) => !i.complete || i.naturalWidth === 0).map((i) => i.src),
     links: [...document.querySelectorAll('a[href]')].map((a) => a.href),
+    hrefs: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
+    prev: document.querySelector('a.left-prev')?.getAttribute('href') ?? null,
+    next: document.querySelector('a.right-next')?.getAttribute('href') ?? null,
+    collapsed: [...document.querySelectorAll('details.hide.above-input')].filter((d) => !d.open).length,
   };
 }"""
 
@@ -99,12 +105,24 @@ def reader():
         yield page
 
 
+@pytest.fixture(scope="module")
+def visited(built, reader) -> dict[str, dict]:
+    """Every page (and the search page) opened once: what went wrong while it loaded, what it
+    shows (PROBLEMS_JS), and how wide its body is at 375 px (the same page, resized)."""
+    found = {}
+    for path in [*built.pages, built.out / "search.html"]:
+        troubles = reader.visit(path)
+        facts = reader.evaluate(PROBLEMS_JS)
+        reader.set_viewport_size({"width": PHONE[0], "height": PHONE[1]})
+        facts["phone_width"] = reader.evaluate(PHONE_WIDTH_JS)
+        reader.set_viewport_size({"width": layout.VIEWPORT[0], "height": layout.VIEWPORT[1]})
+        found[path.relative_to(built.out).as_posix()] = {"troubles": troubles, **facts}
+    return found
+
+
 @cache
 def ids_of(path: Path) -> frozenset[str]:
-    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-    return frozenset(str(e["id"]) for e in soup.find_all(id=True)) | frozenset(
-        str(e["name"]) for e in soup.find_all("a", attrs={"name": True})
-    )
+    return frozenset(re.findall(r'\sid="([^"]+)"', path.read_text(encoding="utf-8")))
 
 
 def broken_links(links: list[str]) -> list[str]:
@@ -126,24 +144,27 @@ def notebook_page(built: site.Site, path: Path) -> Path:
     return built.out / "notebooks" / f"{path.stem}.html"
 
 
-def test_every_page_loads_offline_renders_its_maths_and_has_no_broken_link(built, reader):
-    pages = [*built.pages, built.out / "search.html"]
+def test_every_page_loads_offline_renders_its_maths_and_has_no_broken_link(built, visited):
     assert len(built.pages) >= len(NOTEBOOKS) + 2, "a landing page, every notebook and the glossary"
     problems = []
-    for path in pages:
-        name = path.relative_to(built.out).as_posix()
-        problems += [f"{name}: {t}" for t in reader.visit(path)]
-        found = reader.evaluate(PROBLEMS_JS)
+    for name, found in visited.items():
+        problems += [f"{name}: {t}" for t in found["troubles"]]
         problems += [f"{name}: raw TeX left: {t!r}" for t in found["raw"]]
         problems += [f"{name}: {found['mathErrors']} MathJax error(s)"] if found["mathErrors"] else []
         problems += [f"{name}: image not shown: {src[:80]}" for src in found["brokenImages"]]
         problems += [f"{name}: {b}" for b in broken_links(found["links"])]
-        if path.parent.name == "notebooks" and path.stem != "glossary":
-            assert found["formulas"] >= SOURCE_FORMULAS[path.stem] > 0, f"{name}: formulas not typeset"
+        stem = Path(name).stem
+        if stem in SOURCE_FORMULAS:
+            assert found["formulas"] >= SOURCE_FORMULAS[stem] > 0, f"{name}: formulas not typeset"
     assert not problems, "\n".join(problems[:40])
 
 
-def test_each_glossary_link_lands_on_its_term(built, reader):
+def test_no_page_scrolls_sideways_on_a_phone(visited):
+    wide = [f"{name}: {f['phone_width']} px wide" for name, f in visited.items() if f["phone_width"] > PHONE[0]]
+    assert not wide, "\n".join(wide)
+
+
+def test_each_glossary_link_lands_on_its_term(built, reader, visited):
     terms = {t.id: t for t in glossary.load_terms()}
     page = BeautifulSoup((built.out / "notebooks" / "glossary.html").read_text(encoding="utf-8"), "html.parser")
     rows = {}
@@ -152,13 +173,10 @@ def test_each_glossary_link_lands_on_its_term(built, reader):
         assert anchor is not None, f"the glossary page has no anchor #{term_id}"
         rows[term_id] = anchor.find_parent("tr").get_text(" ", strip=True).replace("’", "'")  # Sphinx's quotes
         assert term.en in rows[term_id] and term.zh in rows[term_id], f"#{term_id} is not on its term's row"
-    linked = 0
     for path in NOTEBOOKS:
-        soup = BeautifulSoup(notebook_page(built, path).read_text(encoding="utf-8"), "html.parser")
-        for a in soup.select('a[href*="glossary.html#"]'):
-            assert a["href"].split("#")[1] in terms, f"{path.stem}: {a['href']} names no term"
-            linked += 1
-    assert linked >= 5 * len(NOTEBOOKS)
+        links = [h for h in visited[f"notebooks/{path.stem}.html"]["links"] if "glossary.html#" in h]
+        assert len(links) >= 5, f"{path.stem}: its glossary links"
+        assert not [h for h in links if h.split("#")[1] not in terms], f"{path.stem}: a link names no term"
     reader.visit(notebook_page(built, NOTEBOOKS[0]))
     link = reader.locator('a[href*="glossary.html#"]').first
     term_id = link.get_attribute("href").split("#")[1]
@@ -184,21 +202,6 @@ def test_search_finds_english_and_chinese_terms(built, reader, term):
             assert any(h.split("#")[0].endswith(NOTEBOOKS[0].stem + ".html") for h in hits)
 
 
-def test_no_page_scrolls_sideways_on_a_phone(built, reader):
-    wide = []
-    page = reader.context.browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
-    try:
-        for path in built.pages:
-            page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_function(RENDERED_JS, timeout=layout.READY_TIMEOUT_MS)
-            width = page.evaluate("() => [document.scrollingElement.scrollWidth, document.body.scrollWidth]")
-            if max(width) > PHONE[0]:
-                wide.append(f"{path.relative_to(built.out)}: {max(width)} px wide")
-    finally:
-        page.close()
-    assert not wide, "\n".join(wide)
-
-
 def test_chinese_is_drawn_with_a_font_that_has_its_glyphs(built, reader):
     reader.visit(built.out / "notebooks" / "glossary.html")
     reader.evaluate("() => document.getElementById('cross-entropy').closest('tr').children[1].id = 'probe-zh'")
@@ -211,26 +214,24 @@ def test_chinese_is_drawn_with_a_font_that_has_its_glyphs(built, reader):
     assert fonts and all("CJK" in f["familyName"] for f in fonts), fonts  # 交叉熵: every glyph from a CJK font
 
 
-def test_notebooks_in_course_order_with_collapsed_solutions_and_downloads(built, reader):
-    index = (built.out / "index.html").read_text(encoding="utf-8")
+def test_notebooks_in_course_order_with_collapsed_solutions_and_downloads(built, reader, visited):
+    index = visited["index.html"]["hrefs"]
     pages = [notebook_page(built, p) for p in NOTEBOOKS]
-    for k, (path, page) in enumerate(zip(NOTEBOOKS, pages, strict=True)):
+    for k, path in enumerate(NOTEBOOKS):
         assert f"notebooks/{path.stem}.html" in index, "the landing page links every notebook"
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        prev, nxt = soup.select_one("a.left-prev"), soup.select_one("a.right-next")
-        assert prev is not None and nxt is not None, f"{path.stem}: previous/next links"
+        found = visited[f"notebooks/{path.stem}.html"]
+        assert found["prev"] and found["next"], f"{path.stem}: previous/next links"
         if k:
-            assert prev["href"] == f"{NOTEBOOKS[k - 1].stem}.html"
+            assert found["prev"] == f"{NOTEBOOKS[k - 1].stem}.html"
         if k + 1 < len(NOTEBOOKS):
-            assert nxt["href"] == f"{NOTEBOOKS[k + 1].stem}.html"
+            assert found["next"] == f"{NOTEBOOKS[k + 1].stem}.html"
+        assert f"../_sources/notebooks/{path.name}" in found["hrefs"], "download this notebook"
         download = built.out / "_sources" / "notebooks" / path.name
-        assert soup.select_one(f'a[href="../_sources/notebooks/{path.name}"]') is not None, "download link"
+        assert download.read_bytes() == path.read_bytes(), "the download is the committed notebook"
+        assert f"../{site.STUDENT_ZIP}" in found["hrefs"], "the student edition's link"
         committed = nbformat.read(path, as_version=4)
-        offered = nbformat.reads(download.read_text(encoding="utf-8"), as_version=4)
-        assert [c.source for c in offered.cells] == [c.source for c in committed.cells]
-        assert soup.select_one(f'a[href="../{site.STUDENT_ZIP}"]') is not None, "the student edition's link"
         hidden = sum(c.metadata.get("jupyter", {}).get("source_hidden", False) for c in committed.cells)
-        assert hidden and len(soup.select("details.hide.above-input")) == hidden, path.stem
+        assert hidden and found["collapsed"] == hidden, f"{path.stem}: collapsed as in JupyterLab"
     reader.visit(pages[0])
     solution = reader.locator("details.hide.above-input").first
     assert solution.evaluate("(d) => !d.open") and not solution.locator("pre").first.is_visible()
