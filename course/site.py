@@ -201,7 +201,8 @@ def run_sphinx(stage: Path, html: Path, doctrees: Path) -> None:
 
 def site_pages(out: Path) -> list[Path]:
     """The site's pages: one per document (not Sphinx's search and index pages)."""
-    return sorted(p for p in out.rglob("*.html") if not p.parts[len(out.parts)].startswith("_") and p.stem not in ("search", "genindex"))
+    pages = [p for p in out.rglob("*.html") if not p.relative_to(out).parts[0].startswith("_")]
+    return sorted(p for p in pages if p.stem not in ("search", "genindex"))
 
 
 def folder_size(folder: Path) -> int:

@@ -13,14 +13,15 @@ import jieba
 
 project = "Fine-tuning from scratch — 单向不行，那就双向?"
 author = "The authors of the course"
-copyright = "2026, the authors of the course (MIT licence)"  # noqa: A001 (Sphinx's name)
+copyright = "2026, the authors of the course (MIT licence)"
 extensions = ["myst_nb"]
 root_doc = "index"
 exclude_patterns = ["_build", "conf.py", "search-terms.txt"]
 # a link to a glossary term lands on its anchor (`<a id>` in glossary.md), which MyST does not
 # know as a heading: the link is made all the same, and tests/classroom/test_site.py checks that
-# every link of the site lands on an element that exists
-suppress_warnings = ["mystnb.unknown_mime_type", "myst.xref_missing"]  # recorded results (application/json) are for tools
+# every link of the site lands on an element that exists. Recorded results (application/json
+# outputs) are for tools, not readers: no warning that they have no HTML form.
+suppress_warnings = ["mystnb.unknown_mime_type", "myst.xref_missing"]
 
 # the committed outputs as they are: never executed here
 nb_execution_mode = "off"
@@ -58,9 +59,7 @@ templates_path = ["_templates"]
 html_copy_source = True  # the download button offers each page's .ipynb
 html_show_sourcelink = False
 html_context = {"default_mode": "light"}  # without it the theme logs an error on a first visit
-html_sidebars = {
-    "**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html", "course-local.html"]
-}
+html_sidebars = {"**": ["navbar-logo.html", "search-button-field.html", "sbt-sidebar-nav.html", "course-local.html"]}
 html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
