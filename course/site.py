@@ -106,7 +106,8 @@ def landing_page(stage: Path) -> None:
     """index.md: the README, and the site's order (the notebooks, the glossary, then the other
     pages the README links to)."""
     text, others = readme_links((REPO_ROOT / "README.md").read_text(encoding="utf-8"), stage)
-    lessons = [f"notebooks/{p.stem}" for p in notebook_paths()] + ["notebooks/glossary"]
+    pages = [*notebook_paths(), glossary.GLOSSARY_MD]  # the notebooks in course order, then the glossary
+    lessons = [p.with_suffix("").relative_to(REPO_ROOT).as_posix() for p in pages]
     text += toctree("The course", lessons) + (toctree("About", list(dict.fromkeys(others))) if others else "")
     (stage / "index.md").write_text(text, encoding="utf-8")
 
