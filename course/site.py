@@ -20,13 +20,15 @@ mystmd fetches its site template on its first build, so Sphinx is configured dir
 - **the student edition** as `student-edition.zip`, made in memory from `student.planned_files`
   (the same solution stripping as `make student`; the learner's `student/` is never touched).
 
-The site is built in a temporary folder beside DIR and then put in its place; DIR is replaced
-only when it is empty or a site this command built (it holds MARKER).
+The site is built in a temporary folder beside DIR and then put in its place (two builds at once
+take turns for that step); DIR is replaced only when it is empty or a site this command built
+(it holds MARKER), and never when it is the learner's `student/` or one of the course's folders.
 `tests/classroom/test_site.py` checks the result in Chromium.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import re
@@ -225,9 +227,11 @@ def build(out: Path = DEFAULT_OUT) -> Site:
         (html / STUDENT_ZIP).write_bytes(student_zip())
         (html / MARKER).write_text("built by `course site`; replaced by the next build\n", encoding="utf-8")
         (html / ".buildinfo").unlink(missing_ok=True)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(html, out)
+        with open(out.parent / f".{out.name}.lock", "w") as guard:  # two builds at once take turns here
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(html, out)
     return Site(out, site_pages(out), folder_size(out), time.perf_counter() - start)
 
 
