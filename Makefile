@@ -10,6 +10,7 @@
 #   make student    the student edition (no solutions, no outputs) in student/, keeping your edits; lab-student opens it
 #                   (RESET=01: a fresh copy of notebook 01, yours moved to student/backups/)
 #   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
+#   make site       the course as a website in build/site/ (open build/site/index.html; works offline)
 #   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
 #   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
@@ -39,11 +40,11 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides check-slides pretrain pretrain-more finetune-all student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides site check-slides pretrain pretrain-more finetune-all student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,22p' Makefile | sed 's/^# *//'
+	@sed -n '2,23p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -96,6 +97,11 @@ lab-student: student
 
 slides: $(STAMP)
 	$(BIN)/course slides
+
+# the website: the README as its landing page, every notebook as committed (not executed), the
+# glossary, search, MathJax from the slides' locked npm copy, and the student edition as a zip
+site: $(STAMP)
+	$(BIN)/course site
 
 # Part IV's pretrained checkpoints (data/pretrained/, committed): tens of minutes on 2 cores
 pretrain: $(STAMP)

@@ -1,6 +1,6 @@
 """The `course` command and everything a maintainer or teacher runs: run, params and sweep the
 notebooks headless; tidy them (slide metadata, navigation, glossary links, metadata); build the
-student edition and the slides; set up the browser the classroom tests use; benchmarks.
+student edition, the slides and the website; set up the browser the classroom tests use; benchmarks.
 
     runner        papermill runs, parameters, profiles, recorded results
     sweep         grids of runs in parallel, resumable, one tidy CSV
@@ -9,6 +9,7 @@ student edition and the slides; set up the browser the classroom tests use; benc
     nav           generated previous/next links and course map
     glossary      generated glossary.md and first-use links
     slides        slide metadata rules and reveal.js decks
+    site          the course as a static website (Sphinx + MyST-NB), readable offline
     student       the student edition
     browser       Debian's Chromium: installed once by the set-up, driven by the tests
     bench         benchmarks that print figures (never fail on time)

@@ -1,14 +1,16 @@
 """Benchmarks that print figures against their budgets; they are not tests and never fail on time.
 
     course bench runner      (make bench)            the runner's overhead and a sweep in parallel
-    course bench classroom   (make bench-classroom)  student edition, slides, browser + JupyterLab tests
+    course bench classroom   (make bench-classroom)  student edition, slides, site, browser + JupyterLab tests
     course bench tests       (make bench-tests)      `make test` here, and `.ci/run` in a fresh clone
 
 runner: `course run` against plain `papermill` on one notebook (median of three runs of each
 command, as a user would type them), and a sweep of six short runs with --jobs 1 and --jobs 2.
 classroom: `course student` and `course slides` for the whole course (budget 60 s each; slides
 both cold, with reveal.js and MathJax fetched by npm, and warm), and the browser and JupyterLab
-tests together (budget 2 minutes).
+tests together (budget 2 minutes); `course site` and the website's browser check
+(tests/classroom/test_site.py, which builds its own copy; budget 60 s each), with the site's
+page count and size.
 tests: the whole suite as CI runs it, twice: `make test` in this (set-up) checkout (budget 7 min),
 then `bash .ci/run` in a fresh clone of HEAD, set-up included (budget 10 min, pip's cache warm).
 Each prints its slowest tests (pytest's --durations) so a figure over budget says where to look.
@@ -30,6 +32,7 @@ from course import BUILD_DIR
 from helpers.paths import REPO_ROOT, notebook_path
 
 BIN = Path(sys.executable).parent
+SITE_TESTS = "tests/classroom/test_site.py"
 TEST_BUDGETS = {"make test (set-up checkout)": 7 * 60, ".ci/run (fresh clone, with set-up)": 10 * 60}
 CLASSROOM_BUDGETS = {
     "course student": 60,
@@ -37,6 +40,8 @@ CLASSROOM_BUDGETS = {
     "course slides (warm)": 60,
     "course check-slides": 90,
     "browser + JupyterLab tests": 120,
+    "course site": 60,
+    "site browser check": 60,
 }
 
 
@@ -93,10 +98,21 @@ def bench_classroom() -> None:
                 "tests/classroom/test_jupyterlab.py",
             ]
         ),
+        "course site": wall([*course, "site"]),
+        "site browser check": wall([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SITE_TESTS]),
     }
     for name, seconds in figures.items():
         budget = CLASSROOM_BUDGETS[name]
         print(f"{name:<28} {seconds:6.1f} s   (budget {budget} s: {'ok' if seconds < budget else 'OVER'})")
+    print(site_figures(BUILD_DIR / "site"))
+
+
+def site_figures(out: Path) -> str:
+    """The built site's page count and size, for the line under the timings."""
+    from course import site
+
+    pages, size = site.site_pages(out), site.folder_size(out)
+    return f"site {out}: {len(pages)} pages, {size / 1e6:.1f} MB (the site browser check builds its own copy)"
 
 
 def timed_suite(cmd: list[str], cwd: Path) -> float:

@@ -15,6 +15,7 @@
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
+    course site [--out DIR]        the course as a static website in build/site/ (offline)
 
 NOTEBOOK is a file name, a stem (`02_gradient_descent_by_hand`) or a number (`02`). Values follow
 papermill's `-p` rules (True/False/None, int, float, else text); a list is written `"[1, 2]"`.
@@ -166,6 +167,9 @@ def _parser() -> argparse.ArgumentParser:
     full.add_argument("notebooks", nargs="*", help="notebooks (default: 06 07 08)")
     full.add_argument("--scheduler", help="run them on Dask: tcp://host:port, tls://..., or local[:N]")
     full.add_argument("--scheduler-file", help="run them on the Dask scheduler described in this file")
+    from course import site  # the website: its parser and command live in course/site.py
+
+    site.add_parser(sub)
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("which", choices=["runner", "classroom", "tests"])
     return parser
@@ -569,6 +573,12 @@ def cmd_results_full(args: argparse.Namespace) -> int:
     return full_results.make(args.notebooks, args.scheduler, args.scheduler_file)
 
 
+def cmd_site(args: argparse.Namespace) -> int:
+    from course import site
+
+    return site.main(args)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from course import bench
 
@@ -591,6 +601,7 @@ COMMANDS = {
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,
+    "site": cmd_site,
 }
 
 

@@ -446,8 +446,9 @@ def annotate_all(check: bool) -> list[str]:
 # --------------------------------------------------------------------------- build
 
 
-def install_assets(out_dir: Path) -> None:
-    """Copy reveal.js, RequireJS, jQuery and MathJax into out_dir/_assets (npm ci once)."""
+def node_modules() -> Path:
+    """The folder of reveal.js, RequireJS, jQuery and MathJax as the lock pins them (`npm ci` once,
+    into NODE_DIR; the slides and the website copy what they need from it)."""
     modules = NODE_DIR / "node_modules"
     lock = ASSET_SOURCE / "package-lock.json"
     stamp = NODE_DIR / ".installed-from-lock"  # a copy of the lock npm ci last finished with
@@ -465,6 +466,23 @@ def install_assets(out_dir: Path) -> None:
                 shutil.copy2(ASSET_SOURCE / name, NODE_DIR / name)
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)
             shutil.copy2(lock, stamp)  # last: a cut-short install is redone next time
+    return modules
+
+
+def copy_mathjax(modules: Path, target: Path) -> None:
+    """The parts of MathJax 2 the pages load (MATHJAX_PARTS), from `modules` into `target`."""
+    for part in MATHJAX_PARTS:
+        source, into = modules / "mathjax" / part, target / part
+        if source.is_dir():
+            shutil.copytree(source, into)
+        else:
+            into.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into)
+
+
+def install_assets(out_dir: Path) -> None:
+    """Copy reveal.js, RequireJS, jQuery and MathJax into out_dir/_assets (npm ci once)."""
+    modules = node_modules()
     assets = out_dir / "_assets"
     if assets.exists():
         shutil.rmtree(assets)
@@ -472,13 +490,7 @@ def install_assets(out_dir: Path) -> None:
         shutil.copytree(modules / "reveal.js" / part, assets / "reveal.js" / part)
     shutil.copy2(modules / "requirejs" / "require.js", assets / "require.js")
     shutil.copy2(modules / "jquery" / "dist" / "jquery.min.js", assets / "jquery.min.js")
-    for part in MATHJAX_PARTS:
-        source, target = modules / "mathjax" / part, assets / "mathjax" / part
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy_mathjax(modules, assets / "mathjax")
     # nbconvert's template imports mermaid (diagrams, which the course does not use) as a module
     (assets / "mermaid-stub.mjs").write_text("export default { initialize() {} };\n", encoding="utf-8")
 
