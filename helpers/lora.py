@@ -15,6 +15,9 @@ here against GradientTape, central finite differences and Keras's own LoRA.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import keras
 import numpy as np
 
@@ -122,7 +125,7 @@ class LoRADense(keras.layers.Layer):
 
     def merged_kernel(self) -> np.ndarray:
         """W + (α/r) A B (`lora_merge`)."""
-        return lora_merge(*(np.asarray(v) for v in (self.kernel, self.lora_a, self.lora_b)), self.alpha)
+        return lora_merge(*(keras.ops.convert_to_numpy(v) for v in (self.kernel, self.lora_a, self.lora_b)), self.alpha)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "rank": self.rank, "alpha": self.alpha}
@@ -219,3 +222,132 @@ def with_adapters(model: keras.Model, bottleneck: int) -> keras.Model:
             copy.get_layer(layer.name).set_weights(layer.get_weights())
     freeze_all_but(copy, lambda v: "_adapter/" in v.path)
     return copy
+
+
+# ---------------------------------------------------------------------------- a fine-tuning method
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way to fine-tune the masked (two-way) encoder: ``full`` (every weight), ``lora`` (rank
+    `rank` on `where`), ``adapter`` (bottleneck `bottleneck`), ``bitfit`` (biases), ``head`` (frozen
+    encoder, the new output layer alone). The new output layer always trains."""
+
+    kind: str
+    rank: int = 4
+    where: str = "attention"
+    bottleneck: int = 16
+
+    @property
+    def label(self) -> str:
+        if self.kind == "lora":
+            return f"LoRA r={self.rank} ({'attention' if self.where == 'attention' else 'all dense'})"
+        if self.kind == "adapter":
+            return f"adapter m={self.bottleneck}"
+        return {"full": "full fine-tuning", "bitfit": "BitFit (biases)", "head": "frozen + head"}[self.kind]
+
+
+def peft_task_model(method: Method, task: str, max_len: int, masked: keras.Model) -> tuple[keras.Model, keras.Model]:
+    """(task model, language model) for `method` on a freshly loaded masked checkpoint `masked`
+    (changed in place: its weights are frozen or given LoRA; an adapter model is a copy). The task
+    model is `helpers.finetune.build_task_model`'s (two-way start) with its gradient gate open;
+    the language model shares the task model's encoder, so its held-out loss after fine-tuning
+    measures what the method forgot."""
+    from helpers.finetune import build_task_model
+
+    keep = {"full": lambda v: True, "bitfit": is_bias, "head": lambda v: False}
+    if method.kind == "adapter":
+        masked = with_adapters(masked, method.bottleneck)
+    elif method.kind == "lora":
+        apply_lora(masked, method.rank, method.where)
+    elif method.kind in keep:
+        freeze_all_but(masked, keep[method.kind])
+    else:
+        raise ValueError(f"method {method.kind!r}: one of full, lora, adapter, bitfit, head")
+    model, _ = build_task_model(task, "two-way (BERT)", max_len, {"masked": masked}, make_scratch=lambda: None)
+    model.get_layer("gate").gate.assign(1.0)  # the frozen weights are frozen by `trainable`, not the gate
+    return model, masked
+
+
+@dataclass
+class Task:
+    """A labelled task as `fine_tune` reads it, with its two scorers (validation, test)."""
+
+    name: str  # "segmentation" or "sentiment" (`helpers.finetune.build_task_model`)
+    X: np.ndarray
+    y: np.ndarray
+    loss: str
+    validation: Callable[[keras.Model], float]
+    test: Callable[[keras.Model], float]
+    sample_weight: np.ndarray | None = None
+
+
+def run_method(method: Method, task: Task, lr: float, seed: int, *, num_updates: int, batch_size: int, max_len: int):
+    """Fine-tune a fresh masked checkpoint with `method` (one stage, Adam at `lr`, `num_updates`
+    updates); returns (record, task model, language model). The record holds the validation score,
+    the trainable count, Adam's state bytes (2 float32 numbers per trained parameter), the bytes
+    to store per task (the trained parameters in float32) and seconds per update (scoring and the
+    first call's tracing included)."""
+    from helpers.finetune import fine_tune
+    from helpers.pretraining import load_pretrained
+
+    keras.utils.set_random_seed(seed)
+    model, lm = peft_task_model(method, task.name, max_len, load_pretrained("masked"))
+    result = fine_tune(
+        model, [], task.X, task.y, task.validation, num_updates=num_updates, batch_size=batch_size, lr=lr,
+        lr_pretrained=lr, seed=seed, loss=task.loss, sample_weight=task.sample_weight,
+    )  # fmt: skip
+    n = trainable_count(model)
+    record = {
+        "method": method.label, "lr": lr, "seed": seed, "validation": result.fine_tuned, "trainable": n,
+        "state_bytes": ADAM_STATES * BYTES["float32"] * n, "task_bytes": BYTES["float32"] * n,
+        "seconds_per_update": result.seconds / num_updates,
+    }  # fmt: skip
+    return record, model, lm
+
+
+def choose_then_test(method: Method, task: Task, lrs: list[float], seeds: list[int], lm_loss, **sizes):
+    """The course's rule for a fair comparison: on the first seed, train at every learning rate of
+    `lrs` and keep the one with the best validation score (the smaller rate on a tie); every seed
+    then runs at that rate, and each run is scored on the test set once. `lm_loss(lm)` is the
+    language model's held-out loss after the run (what it forgot). Returns (records, the first
+    seed's task model and language model)."""
+    first = [run_method(method, task, lr, seeds[0], **sizes) for lr in sorted(lrs)]
+    best = max(range(len(first)), key=lambda k: (first[k][0]["validation"], -k))
+    chosen = first[best][0]["lr"]
+    runs = [first[best]] + [run_method(method, task, chosen, s, **sizes) for s in seeds[1:]]
+    records = []
+    for record, model, lm in runs:
+        records.append({**record, "test": task.test(model), "lm_loss": lm_loss(lm), "lrs_tried": sorted(lrs)})
+    return records, runs[0][1], runs[0][2]
+
+
+# ---------------------------------------------------------------------------- switching and merging
+
+
+def lora_state(model: keras.Model) -> dict[str, np.ndarray]:
+    """A task's LoRA weights (every `lora_kernel_a`, `lora_kernel_b`) by path: all a task adds to
+    the shared base, besides its own output layer."""
+    return {v.path: keras.ops.convert_to_numpy(v) for v in model.weights if "lora_kernel" in v.path}
+
+
+def load_lora_state(model: keras.Model, state: dict[str, np.ndarray]) -> None:
+    """Put a task's LoRA weights (`lora_state`) into `model`'s LoRA variables: switching tasks
+    without reloading the base."""
+    variables = {v.path: v for v in model.weights if "lora_kernel" in v.path}
+    if variables.keys() != state.keys():
+        raise ValueError(f"the state has {len(state)} LoRA weights, the model {len(variables)}: another layout")
+    for path, value in state.items():
+        variables[path].assign(value)
+
+
+def merge_into(lora_model: keras.Model, plain: keras.Model) -> keras.Model:
+    """Write each LoRA layer's merged kernel W + (α/r) A B (what Keras's `kernel` property returns
+    once LoRA is enabled) into the same layer of `plain`, a model of the same layout without LoRA,
+    and its biases too: a plain model that computes what `lora_model` computes, at no extra cost."""
+    pairs = zip(lora_layers(lora_model, "all"), lora_layers(plain, "all"), strict=True)
+    for adapted, target in pairs:
+        if adapted.lora_enabled:
+            target.kernel.assign(adapted.kernel)
+        target.bias.assign(adapted.bias)
+    return plain

@@ -192,3 +192,54 @@ def test_memory_and_energy():
     assert lora.memory_bytes(10, 10, "bfloat16")["total"] == 80
     assert lora.energy_share(np.array([3.0, 4.0]), 1) == pytest.approx(16 / 25)
     assert lora.energy_share(np.zeros(3), 1) == 1.0
+
+
+def test_switching_tasks_and_merging(small_model):
+    from helpers.transformer import char_transformer
+
+    model, ids = small_model
+    plain_weights = model.get_weights()
+    lora.apply_lora(model, 2, "all")
+    rng = np.random.default_rng(8)
+    states = []
+    for _ in range(2):  # two tasks: two sets of A, B on one base
+        for v in model.weights:
+            if "lora_kernel" in v.path:
+                v.assign(rng.normal(scale=0.1, size=v.shape).astype("float32"))
+        states.append((lora.lora_state(model), model(ids).numpy()))
+    assert np.abs(states[0][1] - states[1][1]).max() > 1e-3  # the tasks differ
+    for state, outputs in states:
+        lora.load_lora_state(model, state)
+        np.testing.assert_array_equal(model(ids).numpy(), outputs)
+    with pytest.raises(ValueError, match="another layout"):
+        lora.load_lora_state(model, {})
+    plain = char_transformer(50, 12, d_model=16, num_heads=2, d_ff=24, num_layers=2, causal=False, distance_bias=True)
+    plain.set_weights(plain_weights)
+    lora.merge_into(model, plain)
+    assert all("lora" not in v.path for v in plain.weights)  # a plain model: nothing extra to compute
+    np.testing.assert_allclose(plain(ids).numpy(), states[1][1], atol=TOL32, rtol=TOL32)
+
+
+def test_choose_then_test_follows_the_stated_rule(monkeypatch):
+    """The best validation score picks the rate (the smaller one on a tie); the other seeds run at
+    it; the test set is scored once per kept run, never for the rates not chosen."""
+    validation = {0.01: 0.5, 0.001: 0.7, 0.003: 0.7}
+    calls, tested = [], []
+
+    def fake_run(method, task, lr, seed, **sizes):
+        calls.append((lr, seed))
+        return {"lr": lr, "seed": seed, "validation": validation[lr]}, f"model {lr} {seed}", f"lm {lr} {seed}"
+
+    monkeypatch.setattr(lora, "run_method", fake_run)
+    task = lora.Task("segmentation", None, None, "loss", None, lambda m: tested.append(m) or 0.5)
+    records, model, lm = lora.choose_then_test(lora.Method("full"), task, [0.01, 0.003, 0.001], [5, 6, 7], len)
+    assert calls == [(0.001, 5), (0.003, 5), (0.01, 5), (0.001, 6), (0.001, 7)]
+    assert [r["lr"] for r in records] == [0.001] * 3 and tested == ["model 0.001 5", "model 0.001 6", "model 0.001 7"]
+    assert model == "model 0.001 5" and records[0]["lm_loss"] == len("lm 0.001 5")
+
+
+def test_methods_and_their_labels():
+    assert lora.Method("lora", rank=16, where="all").label == "LoRA r=16 (all dense)"
+    assert lora.Method("head").label == "frozen + head"
+    with pytest.raises(ValueError, match="one of full, lora"):
+        lora.peft_task_model(lora.Method("prefix"), "segmentation", 8, None)
