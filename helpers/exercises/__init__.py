@@ -5,7 +5,7 @@ over one checking core.
     loss_functions     01        gradient_descent  02        keras_lstm     03
     passes             04        directions        05        real_data      06
     finetuning         07        bidirectional     08        attention      09
-    pretraining        10
+    pretraining        10        peft              11
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_mse_grad`. Each checker compares the learner's answer with one computed from the course's
@@ -37,6 +37,7 @@ from helpers.exercises.loss_functions import (
     check_softmax_ce_grad,
 )
 from helpers.exercises.passes import check_forget_gate_bias, check_lstm_step, check_rnn_grad_h0
+from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_merge
 from helpers.exercises.pretraining import check_align_backward, check_masked_mean, check_perplexity
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -45,6 +46,9 @@ __all__ = [
     "check_align_backward",
     "check_masked_mean",
     "check_perplexity",
+    "check_lora_count",
+    "check_lora_forward",
+    "check_lora_merge",
     "check_attention",
     "check_block_params",
     "check_causal_mask",

@@ -236,6 +236,21 @@ EXTRA_WRONG: dict[str, list[Any]] = {
     ],
     "decode": [lambda lp: list(viterbi(lp))],  # the tags as a list, where a string is asked for
     "block_params": [lambda d, h, k, f: block_params(d, h, k, f) + d, lambda d, h, k, f: block_params(d, h, k, f) - f],
+    "lora_count": [
+        lambda i, o, r: 2 * r * max(i, o),
+        lambda i, o, r: r * (i + o) + 1,
+        lambda i, o, r: (r + 1) * (i + o),
+    ],
+    "lora_forward": [
+        lambda x, W, b, A, B, a: x @ W + b + (a / A.shape[1]) * (x @ A) @ B * 0.5,
+        lambda x, W, b, A, B, a: x @ (W + (a / A.shape[1]) * A @ B),  # the bias forgotten, merged form
+        lambda x, W, b, A, B, a: (x @ W + b + (a / A.shape[1]) * (x @ A) @ B)[:-1],  # one row short
+    ],
+    "lora_merge": [
+        lambda W, A, B, a: W + (a / B.shape[1]) * (A @ B),
+        lambda W, A, B, a: (W + (a / A.shape[1]) * (A @ B)).T,
+        lambda W, A, B, a: W,
+    ],
 }
 
 # ---------------------------------------------------------------- hostile objects
@@ -512,6 +527,7 @@ def battery() -> list[tuple[str, str, str, Any]]:
 
 # checkers whose inputs hold no float array to zero (numbers, strings, lists of ids or tags)
 IMMUTABLE_INPUTS = {"perplexity", "causal_mask", "block_params", "classifier_count", "sign_test", "tags_to_words"}
+IMMUTABLE_INPUTS |= {"lora_count"}
 IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1"}
 RESULTS: collections.Counter = collections.Counter()
 

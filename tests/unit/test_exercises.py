@@ -69,6 +69,16 @@ def block_params(d, h, k, f):
     return keras.Model(x, keras.layers.LayerNormalization()(y + z)).count_params()
 
 
+def lora_count_by_keras(d_in, d_out, r):
+    """LoRA's trained numbers, counted by Keras itself: a Dense layer's `lora_kernel_a` and `lora_kernel_b`."""
+    import keras
+
+    layer = keras.layers.Dense(d_out)
+    layer.build((None, d_in))
+    layer.enable_lora(r)
+    return int(layer.lora_kernel_a.shape.num_elements() + layer.lora_kernel_b.shape.num_elements())
+
+
 def softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -339,6 +349,21 @@ CASES = {
             [np.concatenate([s[r, :n][::-1], s[r, n:]]) for r, n in enumerate((ids != 0).sum(axis=1))]
         ),
         [(lambda s, ids: s[:, ::-1], "padding stays"), (lambda s, ids: s, "reverse order")],
+    ),
+    "lora_count": (
+        ex.check_lora_count,
+        lora_count_by_keras,
+        [(lambda i, o, r: i * o, "frozen"), (lambda i, o, r: r * (i + o) + o, "bias")],
+    ),
+    "lora_forward": (
+        ex.check_lora_forward,
+        lambda x, W, b, A, B, a: np.einsum("ni,io->no", x, W) + b + a / A.shape[1] * np.einsum("ni,ir,ro->no", x, A, B),
+        [(lambda x, W, b, A, B, a: x @ W + b + (x @ A) @ B, "α/r"), (lambda x, W, b, A, B, a: x @ W + b, "low-rank")],
+    ),
+    "lora_merge": (
+        ex.check_lora_merge,
+        lambda W, A, B, a: W + a / A.shape[1] * np.einsum("ir,ro->io", A, B),
+        [(lambda W, A, B, a: W + A @ B, "α/r"), (lambda W, A, B, a: a / A.shape[1] * (A @ B), "keeps W")],
     ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),

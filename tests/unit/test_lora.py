@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import lora
+from helpers import lora, peft
 from helpers.gradients import numerical_gradient
 from helpers.tf_quiet import import_tensorflow
 
@@ -98,7 +98,7 @@ def keras_pair(tf, rank, alpha, seed=0):
     dense.build((None, 7))
     dense.enable_lora(rank, lora_alpha=alpha)
     dense.lora_kernel_b.assign(rng.normal(size=dense.lora_kernel_b.shape).astype("float32"))
-    ours = lora.LoRADense(6, rank, alpha)
+    ours = peft.LoRADense(6, rank, alpha)
     ours.build((None, 7))
     for mine, theirs in ((ours.kernel, dense._kernel), (ours.bias, dense.bias)):
         mine.assign(theirs)
@@ -110,8 +110,8 @@ def keras_pair(tf, rank, alpha, seed=0):
 def test_lora_dense_matches_keras_enable_lora(tf, rank, alpha):
     dense, ours, x = keras_pair(tf, rank, alpha)
     np.testing.assert_allclose(ours(x).numpy(), dense(x).numpy(), atol=TOL32, rtol=TOL32)
-    assert lora.trainable_count(ours) == lora.trainable_count(dense)
-    assert lora.trainable_count(ours) == lora.lora_param_count(7, 6, rank) + 6  # + the bias
+    assert peft.trainable_count(ours) == peft.trainable_count(dense)
+    assert peft.trainable_count(ours) == lora.lora_param_count(7, 6, rank) + 6  # + the bias
     grads = []
     for layer, variables in ((dense, (dense.lora_kernel_a, dense.lora_kernel_b, dense.bias)), (ours, None)):
         variables = variables or (ours.lora_a, ours.lora_b, ours.bias)
@@ -129,13 +129,13 @@ def test_lora_dense_from_dense_starts_at_its_outputs(tf):
     dense = keras.layers.Dense(4)
     x = np.random.default_rng(5).normal(size=(3, 6)).astype("float32")
     y = dense(x).numpy()
-    np.testing.assert_array_equal(lora.LoRADense.from_dense(dense, 2)(x).numpy(), y)
+    np.testing.assert_array_equal(peft.LoRADense.from_dense(dense, 2)(x).numpy(), y)
 
 
 def test_adapter_layer_matches_numpy_and_starts_as_identity(tf):
     rng = np.random.default_rng(6)
     h = rng.normal(size=(2, 3, 8)).astype("float32")
-    layer = lora.BottleneckAdapter(3)
+    layer = peft.BottleneckAdapter(3)
     np.testing.assert_array_equal(layer(h).numpy(), h)
     for variable in layer.weights:
         variable.assign(rng.normal(size=variable.shape).astype("float32"))
@@ -159,11 +159,11 @@ def small_model(tf):
 def test_adapters_and_lora_start_at_the_pretrained_function(small_model):
     model, ids = small_model
     before = model(ids).numpy()
-    adapted = lora.with_adapters(model, 4)
+    adapted = peft.with_adapters(model, 4)
     np.testing.assert_array_equal(adapted(ids).numpy(), before)
     assert all("_adapter/" in v.path for v in adapted.trainable_weights)
-    assert lora.trainable_count(adapted) == 2 * (16 * 4 + 4 + 4 * 16 + 16)
-    count = lora.apply_lora(model, 2, "all")
+    assert peft.trainable_count(adapted) == 2 * (16 * 4 + 4 + 4 * 16 + 16)
+    count = peft.apply_lora(model, 2, "all")
     np.testing.assert_array_equal(model(ids).numpy(), before)
     assert all("lora_kernel" in v.path for v in model.trainable_weights)
     assert count == sum(int(np.prod(v.shape)) for v in model.weights if "lora_kernel" in v.path)
@@ -171,15 +171,15 @@ def test_adapters_and_lora_start_at_the_pretrained_function(small_model):
 
 def test_lora_places(small_model):
     model, _ = small_model
-    attention = lora.lora_layers(model, "attention")
-    assert len(attention) == 8 and len(lora.lora_layers(model, "all")) == 12
+    attention = peft.lora_layers(model, "attention")
+    assert len(attention) == 8 and len(peft.lora_layers(model, "all")) == 12
     with pytest.raises(ValueError, match="'attention' or 'all'"):
-        lora.lora_layers(model, "everything")
+        peft.lora_layers(model, "everything")
 
 
 def test_bitfit_trains_the_biases_only(small_model):
     model, _ = small_model
-    count = lora.freeze_all_but(model, lora.is_bias)
+    count = peft.freeze_all_but(model, peft.is_bias)
     names = {v.path.split("/")[-1] for v in model.trainable_weights}
     assert names == {"bias", "beta"}
     dense_biases = 2 * (3 * 16 + 16 + 24 + 16) + 50  # q, k, v (h·k each), output, ff1, ff2; the logits
@@ -199,23 +199,23 @@ def test_switching_tasks_and_merging(small_model):
 
     model, ids = small_model
     plain_weights = model.get_weights()
-    lora.apply_lora(model, 2, "all")
+    peft.apply_lora(model, 2, "all")
     rng = np.random.default_rng(8)
     states = []
     for _ in range(2):  # two tasks: two sets of A, B on one base
         for v in model.weights:
             if "lora_kernel" in v.path:
                 v.assign(rng.normal(scale=0.1, size=v.shape).astype("float32"))
-        states.append((lora.lora_state(model), model(ids).numpy()))
+        states.append((peft.lora_state(model), model(ids).numpy()))
     assert np.abs(states[0][1] - states[1][1]).max() > 1e-3  # the tasks differ
     for state, outputs in states:
-        lora.load_lora_state(model, state)
+        peft.load_lora_state(model, state)
         np.testing.assert_array_equal(model(ids).numpy(), outputs)
     with pytest.raises(ValueError, match="another layout"):
-        lora.load_lora_state(model, {})
+        peft.load_lora_state(model, {})
     plain = char_transformer(50, 12, d_model=16, num_heads=2, d_ff=24, num_layers=2, causal=False, distance_bias=True)
     plain.set_weights(plain_weights)
-    lora.merge_into(model, plain)
+    peft.merge_into(model, plain)
     assert all("lora" not in v.path for v in plain.weights)  # a plain model: nothing extra to compute
     np.testing.assert_allclose(plain(ids).numpy(), states[1][1], atol=TOL32, rtol=TOL32)
 
@@ -230,16 +230,16 @@ def test_choose_then_test_follows_the_stated_rule(monkeypatch):
         calls.append((lr, seed))
         return {"lr": lr, "seed": seed, "validation": validation[lr]}, f"model {lr} {seed}", f"lm {lr} {seed}"
 
-    monkeypatch.setattr(lora, "run_method", fake_run)
-    task = lora.Task("segmentation", None, None, "loss", None, lambda m: tested.append(m) or 0.5)
-    records, model, lm = lora.choose_then_test(lora.Method("full"), task, [0.01, 0.003, 0.001], [5, 6, 7], len)
+    monkeypatch.setattr(peft, "run_method", fake_run)
+    task = peft.Task("segmentation", None, None, "loss", None, lambda m: tested.append(m) or 0.5)
+    records, model, lm = peft.choose_then_test(peft.Method("full"), task, [0.01, 0.003, 0.001], [5, 6, 7], len)
     assert calls == [(0.001, 5), (0.003, 5), (0.01, 5), (0.001, 6), (0.001, 7)]
     assert [r["lr"] for r in records] == [0.001] * 3 and tested == ["model 0.001 5", "model 0.001 6", "model 0.001 7"]
     assert model == "model 0.001 5" and records[0]["lm_loss"] == len("lm 0.001 5")
 
 
 def test_methods_and_their_labels():
-    assert lora.Method("lora", rank=16, where="all").label == "LoRA r=16 (all dense)"
-    assert lora.Method("head").label == "frozen + head"
+    assert peft.Method("lora", rank=16, where="all").label == "LoRA r=16 (all dense)"
+    assert peft.Method("head").label == "frozen + head"
     with pytest.raises(ValueError, match="one of full, lora"):
-        lora.peft_task_model(lora.Method("prefix"), "segmentation", 8, None)
+        peft.peft_task_model(peft.Method("prefix"), "segmentation", 8, None)
