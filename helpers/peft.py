@@ -213,17 +213,20 @@ class Task:
     sample_weight: np.ndarray | None = None
 
 
-def run_method(method: Method, task: Task, lr: float, seed: int, *, num_updates: int, batch_size: int, max_len: int):
+def run_method(
+    method: Method, task: Task, lr: float, seed: int, *, num_updates: int, batch_size: int, max_len: int, folder=None
+):
     """Fine-tune a fresh masked checkpoint with `method` (one stage, Adam at `lr`, `num_updates`
     updates); returns (record, task model, language model). The record holds the validation score,
     the trainable count, Adam's state bytes (2 float32 numbers per trained parameter), the bytes
     to store per task (the trained parameters in float32) and seconds per update (scoring and the
-    first call's tracing included)."""
+    first call's tracing included). `folder`: where the checkpoints are (default: data/pretrained/)."""
     from helpers.finetune import fine_tune
     from helpers.pretraining import load_pretrained
 
     keras.utils.set_random_seed(seed)
-    model, lm = peft_task_model(method, task.name, max_len, load_pretrained("masked"))
+    masked = load_pretrained("masked") if folder is None else load_pretrained("masked", folder)
+    model, lm = peft_task_model(method, task.name, max_len, masked)
     result = fine_tune(
         model, [], task.X, task.y, task.validation, num_updates=num_updates, batch_size=batch_size, lr=lr,
         lr_pretrained=lr, seed=seed, loss=task.loss, sample_weight=task.sample_weight,
@@ -301,3 +304,50 @@ def study_cells(study: dict) -> dict[tuple[str, int], list[dict]]:
     for record in study["records"]:
         cells.setdefault((record["task"], record["budget"]), []).append(record)
     return cells
+
+
+# ---------------------------------------------------------------------------- the two tasks
+
+
+def word_f1_scorer(data: list[tuple[str, str]], vocab: dict[str, int], max_len: int) -> Callable[[keras.Model], float]:
+    """model ↦ word F1 of its argmax tags on the (text, tags) pairs of `data` (cut at max_len)."""
+    from helpers.segmentation import TAGS, encode_tagged, segmentation_prf
+
+    X, _ = encode_tagged(data, vocab, max_len)
+    true = [tags[:max_len] for _, tags in data]
+
+    def word_f1(model: keras.Model) -> float:
+        predicted = model(X, training=False).numpy().argmax(-1)  # one eager call: no tracing per model
+        guessed = ["".join(TAGS[k] for k in predicted[i, : len(true[i])]) for i in range(len(data))]
+        return segmentation_prf(true, guessed)[2]
+
+    return word_f1
+
+
+def accuracy_scorer(texts: list[str], labels, vocab: dict[str, int], max_len: int) -> Callable[[keras.Model], float]:
+    """model ↦ share of `texts` whose sigmoid output is on the side of their 0/1 label."""
+    from helpers.text import encode
+
+    X, y = encode(texts, vocab, max_len), np.asarray(labels)
+    return lambda model: float(np.mean((model(X, training=False).numpy()[:, 0] > 0.5) == y))
+
+
+def segmentation_task(train, validation, test, vocab: dict[str, int], max_len: int) -> Task:
+    """Notebook 10's segmentation task on (text, tags) pairs: a tag per character, padding unweighted."""
+    from helpers.segmentation import encode_tagged
+    from helpers.text import PAD
+
+    X, Y = encode_tagged(train, vocab, max_len)
+    return Task(
+        "segmentation", X, Y, "sparse_categorical_crossentropy", word_f1_scorer(validation, vocab, max_len),
+        word_f1_scorer(test, vocab, max_len), sample_weight=(X != PAD).astype("float32"),
+    )  # fmt: skip
+
+
+def sentiment_task(train, validation, test, vocab: dict[str, int], max_len: int) -> Task:
+    """Notebook 10's sentiment task; each argument is a (texts, 0/1 labels) pair."""
+    from helpers.text import encode
+
+    X, y = encode(train[0], vocab, max_len), np.asarray(train[1], dtype="float32")
+    validate, score = (accuracy_scorer(*part, vocab, max_len) for part in (validation, test))
+    return Task("sentiment", X, y, "binary_crossentropy", validate, score)
