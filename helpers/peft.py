@@ -48,6 +48,8 @@ class LoRADense(keras.layers.Layer):
     @classmethod
     def from_dense(cls, dense: keras.layers.Dense, rank: int, alpha: float | None = None) -> LoRADense:
         """A LoRADense holding `dense`'s kernel (frozen) and bias; `dense` must be built, without activation."""
+        if not dense.built or dense.activation is not keras.activations.linear or dense.bias is None:
+            raise ValueError(f"{dense.name}: a built Dense layer with a bias and no activation is needed")
         layer = cls(dense.units, rank, alpha)
         layer.build((None, dense.kernel.shape[0]))
         layer.kernel.assign(dense.kernel)

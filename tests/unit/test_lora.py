@@ -130,6 +130,8 @@ def test_lora_dense_from_dense_starts_at_its_outputs(tf):
     x = np.random.default_rng(5).normal(size=(3, 6)).astype("float32")
     y = dense(x).numpy()
     np.testing.assert_array_equal(peft.LoRADense.from_dense(dense, 2)(x).numpy(), y)
+    with pytest.raises(ValueError, match="no activation"):
+        peft.LoRADense.from_dense(keras.layers.Dense(4, activation="relu"), 2)
 
 
 def test_adapter_layer_matches_numpy_and_starts_as_identity(tf):
