@@ -368,7 +368,7 @@ class Peft:
     method (LoRA at ranks 1, 4, 16 on attention, rank 4 on every dense layer too)."""
 
     seeds: int = option(3, "--seeds", 2, 10, "seeds per method, task and budget")
-    updates: int = option(150, "--updates", 3, 100_000, "Adam updates of every run")
+    updates: int = option(100, "--updates", 3, 100_000, "Adam updates of every run")
     max_len: int = option(64, "--max-len", 8, 128, "characters read per text", "the checkpoints' positions")
     budgets: tuple[int, ...] = (100, 1000)
     num_eval: int = 1000  # validation and test texts scored per task
