@@ -37,7 +37,7 @@ from helpers.exercises.loss_functions import (
     check_softmax_ce_grad,
 )
 from helpers.exercises.passes import check_forget_gate_bias, check_lstm_step, check_rnn_grad_h0
-from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_merge
+from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_grads, check_lora_merge
 from helpers.exercises.pretraining import check_align_backward, check_masked_mean, check_perplexity
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -49,6 +49,7 @@ __all__ = [
     "check_lora_count",
     "check_lora_forward",
     "check_lora_merge",
+    "check_lora_grads",
     "check_attention",
     "check_block_params",
     "check_causal_mask",

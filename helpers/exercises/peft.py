@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
-from helpers.lora import lora_forward, lora_merge, lora_param_count
+from helpers.lora import lora_backward, lora_forward, lora_merge, lora_param_count
 
 
 def check_lora_count(fn: Any) -> Verdict:
@@ -80,5 +80,38 @@ def check_lora_merge(fn: Any) -> Verdict:
             Mistake(lambda W, A, B, a: (a / A.shape[1]) * (A @ B), "the merged kernel keeps W: W + (α/r)·A B."),
             Mistake(lambda W, A, B, a: W - (a / A.shape[1]) * (A @ B), "the change is added to W, not subtracted."),
             Mistake(lambda W, A, B, a: W * (1 + (a / A.shape[1]) * (A @ B)), "add the change to W; do not multiply."),
+        ],
+    )
+
+
+def check_lora_grads(fn: Any) -> Verdict:
+    """Exercise 11.4: given G = ∂L/∂y, (∂L/∂A, ∂L/∂B) = (s·xᵀ(G Bᵀ), s·(x A)ᵀ G), s = α/r."""
+    rng = input_rng()
+    cases = []
+    for n, d_in, d_out, r, alpha in ((4, 6, 5, 2, 8.0), (3, 5, 7, 3, 1.0), (5, 4, 4, 1, float(rng.uniform(0.5, 16)))):
+        x, W, _, A, B = _weights(rng, n, d_in, d_out, r)
+        cases.append((x, W, A, B, alpha, rng.normal(size=(n, d_out))))
+
+    def grads(x, W, A, B, a, G, scale=None, sign=1.0, per_row=False):
+        s = a / A.shape[1] if scale is None else scale(a, A.shape[1])
+        dA, dB = s * x.T @ (G @ B.T), s * (x @ A).T @ G
+        k = sign / (len(x) if per_row else 1)
+        return k * dA, k * dB
+
+    return check_function(
+        fn,
+        cases,
+        lambda x, W, A, B, a, G: tuple(lora_backward(x, W, A, B, a, G)[k] for k in ("A", "B")),
+        what="LoRA's gradients (∂L/∂A, ∂L/∂B)",
+        mistakes=[
+            Mistake(
+                lambda *c: grads(*c, scale=lambda a, r: 1.0), "both gradients carry the scale α/r of the forward pass."
+            ),
+            Mistake(lambda *c: grads(*c, scale=lambda a, r: a), "the scale is α/r, not α."),
+            Mistake(lambda *c: grads(*c, sign=-1.0), "these are gradients, not update steps: no minus sign."),
+            Mistake(
+                lambda *c: grads(*c, per_row=True),
+                "G is already ∂L/∂y for the whole batch: sum over the rows, do not average again.",
+            ),
         ],
     )

@@ -102,7 +102,7 @@ OTHER_PARAMETERS = {
     "11_parameter_efficient_finetuning": {
         "seed": 1,
         "label_budget": 40,
-        "num_seeds": 2,
+        "num_seeds": 3,
         "num_updates": 4,
         "batch_size": 8,
         "max_len": 24,

@@ -246,6 +246,12 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda x, W, b, A, B, a: x @ (W + (a / A.shape[1]) * A @ B),  # the bias forgotten, merged form
         lambda x, W, b, A, B, a: (x @ W + b + (a / A.shape[1]) * (x @ A) @ B)[:-1],  # one row short
     ],
+    "lora_grads": [
+        lambda x, W, A, B, a, G: CASES["lora_grads"][1](x, W, A, B, a, G)[::-1],  # (∂L/∂B, ∂L/∂A)
+        lambda x, W, A, B, a, G: CASES["lora_grads"][1](x, W, A, B, a, G)[0],  # ∂L/∂A only
+        lambda x, W, A, B, a, G: tuple(g.T for g in CASES["lora_grads"][1](x, W, A, B, a, G)),
+        lambda x, W, A, B, a, G: (a / A.shape[1] * x.T @ G @ W.T @ A, CASES["lora_grads"][1](x, W, A, B, a, G)[1]),
+    ],
     "lora_merge": [
         lambda W, A, B, a: W + (a / B.shape[1]) * (A @ B),
         lambda W, A, B, a: (W + (a / A.shape[1]) * (A @ B)).T,

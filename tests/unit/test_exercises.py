@@ -365,6 +365,17 @@ CASES = {
         lambda W, A, B, a: W + a / A.shape[1] * np.einsum("ir,ro->io", A, B),
         [(lambda W, A, B, a: W + A @ B, "α/r"), (lambda W, A, B, a: a / A.shape[1] * (A @ B), "keeps W")],
     ),
+    "lora_grads": (
+        ex.check_lora_grads,
+        lambda x, W, A, B, a, G: (
+            a / A.shape[1] * np.einsum("ni,no,ro->ir", x, G, B),
+            a / A.shape[1] * np.einsum("ni,ir,no->ro", x, A, G),
+        ),
+        [
+            (lambda x, W, A, B, a, G: (x.T @ (G @ B.T), (x @ A).T @ G), "α/r"),
+            (lambda x, W, A, B, a, G: (-a / A.shape[1] * x.T @ (G @ B.T), -a / A.shape[1] * (x @ A).T @ G), "minus"),
+        ],
+    ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),
         3 / 7,
