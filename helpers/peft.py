@@ -7,6 +7,7 @@ Taught in notebook 11; tested in tests/unit/test_lora.py.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +216,25 @@ class Task:
     sample_weight: np.ndarray | None = None
 
 
+@functools.lru_cache(maxsize=4)
+def _masked_weights(folder: str) -> list[np.ndarray]:
+    from helpers.pretraining import load_pretrained
+
+    return load_pretrained("masked", Path(folder)).get_weights()
+
+
+def fresh_masked(folder: Path | None = None) -> keras.Model:
+    """A new masked model holding the checkpoint's weights: the file is read and verified by
+    `helpers.pretraining.load_pretrained` once per folder and session, then only copied (each
+    fine-tuning run needs a fresh copy, and the check costs more than the copy)."""
+    from helpers.pretraining import CHECKPOINT_DIR, build_model, config_of, read_provenance
+
+    folder = Path(folder or CHECKPOINT_DIR)
+    model = build_model(config_of(read_provenance(folder)), "masked")
+    model.set_weights(_masked_weights(str(folder.resolve())))
+    return model
+
+
 def run_method(
     method: Method, task: Task, lr: float, seed: int, *, num_updates: int, batch_size: int, max_len: int, folder=None
 ):
@@ -224,10 +244,9 @@ def run_method(
     to store per task (the trained parameters in float32) and seconds per update (scoring and the
     first call's tracing included). `folder`: where the checkpoints are (default: data/pretrained/)."""
     from helpers.finetune import fine_tune
-    from helpers.pretraining import load_pretrained
 
     keras.utils.set_random_seed(seed)
-    masked = load_pretrained("masked") if folder is None else load_pretrained("masked", folder)
+    masked = fresh_masked(folder)
     model, lm = peft_task_model(method, task.name, max_len, masked)
     result = fine_tune(
         model, [], task.X, task.y, task.validation, num_updates=num_updates, batch_size=batch_size, lr=lr,

@@ -245,3 +245,14 @@ def test_methods_and_their_labels():
     assert peft.Method("head").label == "frozen + head"
     with pytest.raises(ValueError, match="one of full, lora"):
         peft.peft_task_model(peft.Method("prefix"), "segmentation", 8, None)
+
+
+def test_a_fresh_masked_copy_is_the_checkpoint(tf):
+    from helpers.pretraining import load_pretrained
+
+    ids = np.random.default_rng(9).integers(2, 100, size=(2, 10)).astype("int32")
+    first, second = peft.fresh_masked(), peft.fresh_masked()
+    assert first is not second
+    np.testing.assert_array_equal(first(ids).numpy(), load_pretrained("masked")(ids).numpy())
+    first.get_layer("logits").bias.assign(np.ones(first.get_layer("logits").bias.shape, "float32"))
+    np.testing.assert_array_equal(second(ids).numpy(), load_pretrained("masked")(ids).numpy())  # copies apart
