@@ -21,6 +21,7 @@
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
 #   make pretrain-more  Part IV: longer pretraining vs ULMFiT's step, probed on sentiment: results/pretrain_more.json
 #   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review: results/finetune_all.json
+#   make peft           Part IV: notebook 11's parameter-efficient fine-tuning comparison: results/peft.json
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -40,7 +41,7 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides site check-slides pretrain pretrain-more finetune-all student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
@@ -116,6 +117,12 @@ pretrain-more: $(STAMP)
 # results/finetune_all.json (committed; its wall time is recorded in it)
 finetune-all: $(STAMP)
 	$(BIN)/course finetune-all
+
+# Part IV, notebook 11: full fine-tuning, LoRA (ranks 1, 4, 16; attention or every dense layer), an
+# adapter, BitFit and frozen + head on both tasks at 100 and 1,000 labels, 3 seeds: results/peft.json
+# (committed; its wall time is recorded in it; it prints its progress and the time left)
+peft: $(STAMP)
+	$(BIN)/course peft
 
 check-slides: $(STAMP) setup-browser
 	$(BIN)/course check-slides

@@ -13,6 +13,7 @@
     course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
+    course peft [--seeds N] [--updates N] [--max-len L] [--out DIR]   notebook 11's comparison (results/peft.json)
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
     course site [--out DIR]        the course as a static website in build/site/ (offline)
@@ -534,7 +535,7 @@ def study_config(name: str, args: argparse.Namespace):
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    """`course pretrain-more` and `course finetune-all`: one of Part IV's long studies."""
+    """`course pretrain-more`, `course finetune-all` and `course peft`: one of Part IV's long studies."""
     from helpers import pretraining
 
     config, options = study_config(args.command, args)
@@ -598,6 +599,7 @@ COMMANDS = {
     "pretrain": cmd_pretrain,
     "pretrain-more": cmd_study,
     "finetune-all": cmd_study,
+    "peft": cmd_study,
     "setup-browser": cmd_setup_browser,
     "results-full": cmd_results_full,
     "bench": cmd_bench,

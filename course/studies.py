@@ -2,6 +2,7 @@
 
     make pretrain-more   (= course pretrain-more [--steps N])                → results/pretrain_more.json
     make finetune-all    (= course finetune-all [--epochs N] [--max-len L])  → results/finetune_all.json
+    make peft            (= course peft [--seeds N] [--updates N] [--max-len L]) → results/peft.json (notebook 11)
 
 **More pretraining, spent two ways** (`pretrain_more`). Section 6's frozen readers stay below
 TF-IDF on review sentiment. Two ways to spend more pretraining on that, each `steps` more updates
@@ -48,6 +49,7 @@ from helpers.adaptation import (
     bits,
     correct_of,
 )
+from helpers.paths import REPO_ROOT
 from helpers.provenance import hardware, versions
 from helpers.results import write_results
 
@@ -357,7 +359,113 @@ def finetune_all(
     return tfidf_and_provenance(result, texts, provenance, clock.start)
 
 
-STUDIES = {"pretrain-more": (PretrainMore, pretrain_more), "finetune-all": (FinetuneAll, finetune_all)}
+# ------------------------------------------------------------ parameter-efficient fine-tuning (notebook 11)
+
+
+@dataclass(frozen=True)
+class Peft:
+    """`course peft`: notebook 11's comparison at full size: both tasks, two label budgets, every
+    method (LoRA at ranks 1, 4, 16 on attention, rank 4 on every dense layer too)."""
+
+    seeds: int = option(3, "--seeds", 2, 10, "seeds per method, task and budget")
+    updates: int = option(100, "--updates", 3, 100_000, "Adam updates of every run")
+    max_len: int = option(64, "--max-len", 8, 128, "characters read per text", "the checkpoints' positions")
+    budgets: tuple[int, ...] = (100, 1000)
+    num_eval: int = 1000  # validation and test texts scored per task
+    batch_size: int = 32
+    seed: int = 0
+    results: Path = REPO_ROOT / "results" / "peft.json"
+    command: str = "course peft"
+    help: str = "Part IV: LoRA, adapters, BitFit, frozen + head against full fine-tuning, both tasks (results/)"
+
+
+def peft_methods() -> list:
+    """Notebook 11's methods, with LoRA at ranks 1, 4 and 16 (attention) and rank 4 on every dense layer."""
+    from helpers.peft import Method
+
+    loras = [Method("lora", rank=r) for r in (1, 4, 16)] + [Method("lora", rank=4, where="all")]
+    return [Method("full"), *loras, Method("adapter", bottleneck=16), Method("bitfit"), Method("head")]
+
+
+PEFT_RATES = {"full": [3e-4, 1e-3], "other": [1e-3, 1e-2]}  # tried on validation (`choose_then_test`)
+
+
+def peft_tasks(config: Peft, texts: Texts, vocab: dict, budget: int, seed: int) -> dict:
+    """task → helpers.peft.Task at `budget` labels (the first `budget` of a seeded permutation)."""
+    from helpers.corpora import hash_split, load_segmentation, stable_hash
+    from helpers.peft import segmentation_task, sentiment_task
+
+    sentences = load_segmentation()
+    train, valid, test = hash_split(sentences, key=lambda pair: pair[0])  # notebook 08's split
+
+    def hashed(idx):
+        return sorted((sentences[i] for i in idx), key=lambda pair: stable_hash(pair[0]))[: config.num_eval]
+
+    pick = np.random.default_rng(seed).permutation(len(train))[:budget]
+    reviews = np.random.default_rng(seed).permutation(len(texts.train))[:budget]
+    n = config.num_eval
+    return {
+        "segmentation": segmentation_task([sentences[train[i]] for i in pick], hashed(valid), hashed(test), vocab,
+                                          config.max_len),
+        "sentiment": sentiment_task(([texts.train[i] for i in reviews], texts.y_train[reviews]),
+                                    (texts.valid[:n], texts.y_valid[:n]), (texts.test[:n], texts.y_test[:n]), vocab,
+                                    config.max_len),
+    }  # fmt: skip
+
+
+def peft(config: Peft, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print) -> dict:
+    """Every method of `peft_methods` on both tasks at every budget, `seeds` seeds, the rate chosen
+    on validation by `helpers.peft.choose_then_test`; each record also holds what the masked
+    language model forgot (its loss on held-out People's Daily sentences)."""
+    from helpers.peft import choose_then_test
+
+    provenance, pre, vocab = checkpoints_for(texts, folder)
+    if not 1 <= config.max_len <= pre.seq_len:
+        raise ValueError(f"max_len = {config.max_len}: the checkpoints know {pre.seq_len} positions")
+    held = texts.held_out["People's Daily test sentences"]
+
+    def lm_loss(model):
+        return pretraining.held_out_loss(model, "masked", held, vocab, pre, np.random.default_rng(config.seed))[0]
+
+    methods, seeds = peft_methods(), [config.seed + k for k in range(config.seeds)]
+    clock = Clock(len(config.budgets) * 2 * len(methods) * (len(seeds) + 1))  # runs: 2 rates + the other seeds
+    sizes = {
+        "num_updates": config.updates,
+        "batch_size": config.batch_size,
+        "max_len": config.max_len,
+        "folder": folder,
+    }
+    records = []
+    for budget in config.budgets:
+        for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
+            for method in methods:
+                rates = PEFT_RATES["full" if method.kind == "full" else "other"]
+                runs, _, _ = choose_then_test(method, task, rates, seeds, lm_loss, **sizes)
+                records += [{"task": name, "budget": budget, **r} for r in runs]
+                clock.done(len(seeds) + 1)
+                tests = ", ".join(f"{r['test']:.3f}" for r in runs)
+                report(
+                    f"{name}, {budget} labels, {method.label}: rate {runs[0]['lr']:g}, test {tests}; {clock.status()}"
+                )
+    result = {"records": records, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
+    result["pretrained_loss"] = lm_loss(pretraining.load_pretrained("masked", folder))
+    names = ("seeds", "updates", "max_len", "num_eval", "batch_size")
+    result["parameters"] = {
+        **{n: getattr(config, n) for n in names},
+        "budgets": list(config.budgets),
+        "rates": PEFT_RATES,
+    }
+    result["checkpoints"] = {"made": provenance["made"], "files_sha256": provenance["files_sha256"]}
+    result["versions"], result["hardware"] = versions(), hardware()
+    result["total_seconds"] = result["wall_seconds"] = round(time.perf_counter() - clock.start, 1)
+    return result
+
+
+STUDIES = {
+    "pretrain-more": (PretrainMore, pretrain_more),
+    "finetune-all": (FinetuneAll, finetune_all),
+    "peft": (Peft, peft),
+}
 
 
 def write(result: dict, command: str, path: Path) -> Path:

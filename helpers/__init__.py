@@ -25,6 +25,8 @@ pretraining  Part IV's objectives, pretraining loop and checkpoints with provena
 finetune   fine-tuning a pretrained start or a scratch model for tagging and sentiment (10)
 elmo       ELMo's own recipe: frozen states, a BiLSTM tagger, Viterbi, the sentiment probe (10)
 adaptation  sentiment at full data: more pretraining, ULMFiT's step, paired intervals (10)
+lora       LoRA by hand in NumPy: forward, reverse pass, merging; an adapter; memory counts (11)
+peft       LoRA, adapters, BitFit on a Keras model; the fair comparison, switching, merging (11)
 
 Utilities a lesson uses
 -----------------------

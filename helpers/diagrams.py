@@ -4,6 +4,7 @@
     unrolled_rnn        notebook 04, section 3   one cell applied T times, and the way back (BPTT)
     lstm_cell           notebook 04, section 2   gates i, f, g, o and the cell state's straight road
     bidirectional_layer notebook 05, section 1   two one-way readers whose states are joined
+    lora_layer          notebook 11, section 2   W frozen, A and B beside it, their sum
 
 Each function returns a matplotlib Figure and draws only boxes, arrows and labels, so a figure can
 never disagree with the code it explains: `logistic_graph` even computes the numbers it shows.
@@ -212,4 +213,33 @@ def bidirectional_layer(tokens: list[str] | None = None) -> Figure:
         "two one-way LSTMs with their own weights; the layer outputs both final states, joined",
         ha="center",
     )
+    return fig
+
+
+def lora_layer(d_in: int = 128, d_out: int = 128, rank: int = 4) -> Figure:
+    """LoRA on one layer: x goes through the frozen W (d_in × d_out) and, beside it, through A
+    (d_in × r, down to r numbers) and B (r × d_out, B = 0 at the start), scaled by α/r; the two
+    are added. Only A and B are trained: r·(d_in + d_out) numbers against d_in·d_out."""
+    fig, ax = _canvas(8, 4.2, (-1.0, 9.6), (-2.6, 2.6))
+    _box(ax, 0, 0, "x", "io", w=0.9)
+    _box(ax, 3.6, 1.3, f"W  (frozen)\n{d_in} × {d_out}", "value", w=3.0, h=1.1, size=11)
+    _box(ax, 2.6, -1.3, f"A\n{d_in} × {rank}", "gate", w=1.3, h=1.1, size=11)
+    _box(ax, 4.6, -1.3, f"B = 0 at first\n{rank} × {d_out}", "gate", w=1.9, h=1.1, size=10)
+    _box(ax, 7.0, 0, "+", w=0.7)
+    _box(ax, 8.6, 0, "y", "io", w=0.9)
+    _arrow(ax, (0.45, 0.1), (2.1, 1.2))
+    _arrow(ax, (0.45, -0.1), (1.95, -1.2))
+    _arrow(ax, (3.25, -1.3), (3.65, -1.3))
+    _arrow(ax, (5.1, 1.3), (6.65, 0.15))
+    _arrow(ax, (5.55, -1.3), (6.65, -0.15), REVERSE)
+    ax.text(6.2, -1.0, "× α/r", color=REVERSE, fontsize=11)
+    ax.text(
+        4.6,
+        -2.35,
+        f"trained: r·(d_in + d_out) = {rank * (d_in + d_out):,}   frozen: {d_in * d_out:,}",
+        ha="center",
+        fontsize=10,
+        color="#555",
+    )
+    ax.text(3.6, 2.25, "y = x W + (α/r)·x A B", ha="center", fontsize=12, color=FORWARD)
     return fig

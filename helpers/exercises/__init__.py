@@ -5,7 +5,7 @@ over one checking core.
     loss_functions     01        gradient_descent  02        keras_lstm     03
     passes             04        directions        05        real_data      06
     finetuning         07        bidirectional     08        attention      09
-    pretraining        10
+    pretraining        10        peft              11
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_huber_grad`. Each checker compares the learner's answer with one computed from the course's
@@ -43,6 +43,7 @@ from helpers.exercises.passes import (
     check_lstm_forget_grad,
     check_rnn_grad_h0,
 )
+from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_grads, check_lora_merge
 from helpers.exercises.pretraining import check_align_backward, check_corpus_perplexity, check_masked_mean
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -53,6 +54,10 @@ __all__ = [
     "check_corpus_perplexity",
     "check_distance_attention",
     "check_gated_block_params",
+    "check_lora_count",
+    "check_lora_forward",
+    "check_lora_merge",
+    "check_lora_grads",
     "check_causal_mask",
     "check_weighted_bce_from_logits",
     "check_bce_value",

@@ -253,6 +253,27 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda d, h, k, f: 4 * d * h * k + 3 * h * k + d + 2 * d * f + f + d + 4 * d,  # section 7's block
         lambda d, h, k, f: gated_block_params(d, h, k, f) - d,  # one RMS norm
     ],
+    "lora_count": [
+        lambda i, o, r: 2 * r * max(i, o),
+        lambda i, o, r: r * (i + o) + 1,
+        lambda i, o, r: (r + 1) * (i + o),
+    ],
+    "lora_forward": [
+        lambda x, W, b, A, B, a: x @ W + b + (a / A.shape[1]) * (x @ A) @ B * 0.5,
+        lambda x, W, b, A, B, a: x @ (W + (a / A.shape[1]) * A @ B),  # the bias forgotten, merged form
+        lambda x, W, b, A, B, a: (x @ W + b + (a / A.shape[1]) * (x @ A) @ B)[:-1],  # one row short
+    ],
+    "lora_grads": [
+        lambda x, W, A, B, a, G: CASES["lora_grads"][1](x, W, A, B, a, G)[::-1],  # (∂L/∂B, ∂L/∂A)
+        lambda x, W, A, B, a, G: CASES["lora_grads"][1](x, W, A, B, a, G)[0],  # ∂L/∂A only
+        lambda x, W, A, B, a, G: tuple(g.T for g in CASES["lora_grads"][1](x, W, A, B, a, G)),
+        lambda x, W, A, B, a, G: (a / A.shape[1] * x.T @ G @ W.T @ A, CASES["lora_grads"][1](x, W, A, B, a, G)[1]),
+    ],
+    "lora_merge": [
+        lambda W, A, B, a: W + (a / B.shape[1]) * (A @ B),
+        lambda W, A, B, a: (W + (a / A.shape[1]) * (A @ B)).T,
+        lambda W, A, B, a: W,
+    ],
 }
 
 # ---------------------------------------------------------------- hostile objects
@@ -537,6 +558,7 @@ IMMUTABLE_INPUTS = {
     "sign_test",
     "tags_to_words",
 }
+IMMUTABLE_INPUTS |= {"lora_count"}
 IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1"}
 RESULTS: collections.Counter = collections.Counter()
 

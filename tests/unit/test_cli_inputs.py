@@ -176,6 +176,9 @@ def test_the_folder_lock_names_its_owner_and_survives_its_death(tmp_path):
         (["finetune-all", "--epochs", "0"], "--epochs 0: allowed is an int in [1, 50]"),
         (["finetune-all", "--max-len", "129"], "--max-len 129: allowed is an int in [8, 128] (the checkpoints'"),
         (["finetune-all", "--out", "notebooks"], "inside the course's own files (notebooks/)"),
+        (["peft", "--seeds", "1"], "--seeds 1: allowed is an int in [2, 10]"),
+        (["peft", "--max-len", "200"], "--max-len 200: allowed is an int in [8, 128] (the checkpoints'"),
+        (["peft", "--out", "results"], "inside the course's own files (results/)"),
         (["pretrain", "--steps", "-5"], "--steps -5: allowed is an int in [1, 1000000]"),
         (["pretrain", "--out", "data/pretrained"], "inside the course's own files (data/)"),
     ],
@@ -190,6 +193,7 @@ def test_pretraining_commands_refuse_bad_input_in_one_line_before_any_work(argv,
     for module, name in (
         (studies, "pretrain_more"),
         (studies, "finetune_all"),
+        (studies, "peft"),
         (studies, "course_texts"),
         (tf_quiet, "import_tensorflow"),
     ):

@@ -56,3 +56,9 @@ def test_pictures_have_their_labels_and_fit_a_slide(draw, labels):
     assert set(labels) <= set(texts(fig))
     assert fig.get_size_inches()[0] * 100 >= 600  # slides want figures at least 600 px wide
     plt.close(fig)
+
+
+def test_lora_diagram_counts_what_it_shows():
+    fig = diagrams.lora_layer(128, 256, 4)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("1,536" in t and "32,768" in t for t in texts)  # 4·(128 + 256) trained, 128·256 frozen

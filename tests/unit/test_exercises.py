@@ -100,15 +100,14 @@ def corpus_perplexity(losses, lengths):
     return float(np.exp(np.mean(per_character)))
 
 
-def block_params(d, h, k, f):
-    """A Transformer block's parameters, counted by Keras itself (float32 layers on a (1, 3, d) input)."""
+def lora_count_by_keras(d_in, d_out, r):
+    """LoRA's trained numbers, counted by Keras itself: a Dense layer's `lora_kernel_a` and `lora_kernel_b`."""
     import keras
 
-    x = keras.Input(shape=(3, d))
-    attention = keras.layers.MultiHeadAttention(num_heads=h, key_dim=k)
-    y = keras.layers.LayerNormalization()(x + attention(x, x))
-    z = keras.layers.Dense(d)(keras.layers.Dense(f, activation="relu")(y))
-    return keras.Model(x, keras.layers.LayerNormalization()(y + z)).count_params()
+    layer = keras.layers.Dense(d_out)
+    layer.build((None, d_in))
+    layer.enable_lora(r)
+    return int(layer.lora_kernel_a.shape.num_elements() + layer.lora_kernel_b.shape.num_elements())
 
 
 def softplus(z):
@@ -440,6 +439,32 @@ CASES = {
             [np.concatenate([s[r, :n][::-1], s[r, n:]]) for r, n in enumerate((ids != 0).sum(axis=1))]
         ),
         [(lambda s, ids: s[:, ::-1], "the padding"), (lambda s, ids: s, "order they were read")],
+    ),
+    "lora_count": (
+        ex.check_lora_count,
+        lora_count_by_keras,
+        [(lambda i, o, r: i * o, "frozen"), (lambda i, o, r: r * (i + o) + o, "bias")],
+    ),
+    "lora_forward": (
+        ex.check_lora_forward,
+        lambda x, W, b, A, B, a: np.einsum("ni,io->no", x, W) + b + a / A.shape[1] * np.einsum("ni,ir,ro->no", x, A, B),
+        [(lambda x, W, b, A, B, a: x @ W + b + (x @ A) @ B, "α/r"), (lambda x, W, b, A, B, a: x @ W + b, "low-rank")],
+    ),
+    "lora_merge": (
+        ex.check_lora_merge,
+        lambda W, A, B, a: W + a / A.shape[1] * np.einsum("ir,ro->io", A, B),
+        [(lambda W, A, B, a: W + A @ B, "α/r"), (lambda W, A, B, a: a / A.shape[1] * (A @ B), "keeps W")],
+    ),
+    "lora_grads": (
+        ex.check_lora_grads,
+        lambda x, W, A, B, a, G: (
+            a / A.shape[1] * np.einsum("ni,no,ro->ir", x, G, B),
+            a / A.shape[1] * np.einsum("ni,ir,no->ro", x, A, G),
+        ),
+        [
+            (lambda x, W, A, B, a, G: (x.T @ (G @ B.T), (x @ A).T @ G), "α/r"),
+            (lambda x, W, A, B, a, G: (-a / A.shape[1] * x.T @ (G @ B.T), -a / A.shape[1] * (x @ A).T @ G), "minus"),
+        ],
     ),
     "duplicates": (
         lambda a: ex.check_duplicate_share(a, list("abaaccd")),

@@ -414,3 +414,31 @@ def test_swapped_forward_and_backward_files_are_refused_even_with_checksums_edit
     with pytest.raises(pretraining.CheckpointError, match="behaves as the forward model, not backward"):
         pretraining.load_pretrained("backward", folder)
     assert pretraining.load_pretrained("masked", folder) is not None
+
+
+def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoints, monkeypatch):
+    """`course peft` on the tiny checkpoints, two methods, one budget: a record per (task, method,
+    seed), the rate chosen on validation, progress with the time left, provenance."""
+    from course import studies
+    from helpers.peft import Method
+
+    folder, _ = checkpoints
+    monkeypatch.setattr(studies, "peft_methods", lambda: [Method("full"), Method("lora", rank=1)])
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    texts.held_out["People's Daily test sentences"] = TEXTS[:3]
+    lines = []
+    config = studies.Peft(seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,), num_eval=5, batch_size=3)
+    result = studies.peft(config, texts, folder, lines.append)
+    records = result["records"]
+    assert len(records) == 2 * 2 * 2  # tasks × methods × seeds
+    assert {(r["task"], r["method"]) for r in records} == {
+        (t, m) for t in ("segmentation", "sentiment") for m in ("full fine-tuning", "LoRA r=1 (attention)")
+    }
+    for r in records:
+        assert r["lr"] in r["lrs_tried"] and 0 <= r["test"] <= 1 and np.isfinite(r["lm_loss"])
+        assert r["trainable"] > 0 and r["state_bytes"] == 8 * r["trainable"]
+    assert "min left in all" in lines[-1] and len(lines) == 4
+    assert result["versions"] and result["hardware"] and result["wall_seconds"] >= 0
+    with pytest.raises(ValueError, match="positions"):
+        studies.peft(studies.Peft(max_len=TINY.seq_len + 1), texts, folder, lines.append)
