@@ -43,7 +43,7 @@ from helpers.exercises.passes import (
     check_lstm_forget_grad,
     check_rnn_grad_h0,
 )
-from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_grads, check_lora_merge
+from helpers.exercises.peft import check_lora_count, check_lora_forward, check_lora_grads, check_lora_switch
 from helpers.exercises.pretraining import check_align_backward, check_corpus_perplexity, check_masked_mean
 from helpers.exercises.real_data import check_duplicate_share, check_macro_f1, check_near_twins
 
@@ -56,7 +56,7 @@ __all__ = [
     "check_gated_block_params",
     "check_lora_count",
     "check_lora_forward",
-    "check_lora_merge",
+    "check_lora_switch",
     "check_lora_grads",
     "check_causal_mask",
     "check_weighted_bce_from_logits",

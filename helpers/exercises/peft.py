@@ -61,25 +61,35 @@ def check_lora_forward(fn: Any) -> Verdict:
     )
 
 
-def check_lora_merge(fn: Any) -> Verdict:
-    """Exercise 11.3: W' = W + (α/r)·A B, so that x W' + b equals the LoRA layer's output."""
+def _switch(W_merged, A1, B1, A2, B2, alpha, *, remove=1.0, scale=True):
+    """W' − s·A₁B₁ + s·A₂B₂ with s = α/r: task 1's change taken out of a merged kernel, task 2's put in."""
+    s1 = alpha / A1.shape[1] if scale else 1.0
+    s2 = alpha / A2.shape[1] if scale else 1.0
+    return W_merged - remove * s1 * (A1 @ B1) + s2 * (A2 @ B2)
+
+
+def check_lora_switch(fn: Any) -> Verdict:
+    """Exercise 11.3: a kernel with task 1's LoRA merged in, W' = W + (α/r₁)·A₁B₁, switched to task 2
+    in place: W' − (α/r₁)·A₁B₁ + (α/r₂)·A₂B₂ (the ranks may differ)."""
     rng = input_rng()
     cases = []
-    shapes = ((6, 5, 2, 8.0), (4, 4, 1, 1.0), (7, 3, 3, 2.0), (5, 9, 4, float(rng.uniform(0.5, 16))))
-    for d_in, d_out, r, alpha in shapes:
-        _, W, _, A, B = _weights(rng, 1, d_in, d_out, r)
-        cases.append((W, A, B, alpha))
+    for d_in, d_out, r1, r2, alpha in ((6, 5, 2, 3, 8.0), (4, 4, 1, 1, 1.0), (5, 9, 4, 2, float(rng.uniform(0.5, 16)))):
+        _, W, _, A1, B1 = _weights(rng, 1, d_in, d_out, r1)
+        A2, B2 = rng.normal(size=(d_in, r2)), rng.normal(size=(r2, d_out))
+        cases.append((lora_merge(W, A1, B1, alpha), A1, B1, A2, B2, alpha))
     return check_function(
         fn,
         cases,
-        lora_merge,
-        what="the merged kernel",
+        _switch,
+        what="the kernel switched to task 2",
         mistakes=[
-            Mistake(lambda W, A, B, a: W + A @ B, "scale A B by α/r, as the layer does."),
-            Mistake(lambda W, A, B, a: W + a * (A @ B), "the scale is α/r, not α."),
-            Mistake(lambda W, A, B, a: (a / A.shape[1]) * (A @ B), "the merged kernel keeps W: W + (α/r)·A B."),
-            Mistake(lambda W, A, B, a: W - (a / A.shape[1]) * (A @ B), "the change is added to W, not subtracted."),
-            Mistake(lambda W, A, B, a: W * (1 + (a / A.shape[1]) * (A @ B)), "add the change to W; do not multiply."),
+            Mistake(lambda *a: _switch(*a, remove=0.0), "your kernel still holds task 1's change."),
+            Mistake(lambda *a: _switch(*a, remove=-1.0), "your kernel adds task 1's change a second time."),
+            Mistake(lambda *a: _switch(*a, scale=False), "your changes are not scaled by α/r."),
+            Mistake(
+                lambda W, A1, B1, A2, B2, a: W - (a / A2.shape[1]) * (A1 @ B1) + (a / A2.shape[1]) * (A2 @ B2),
+                "your kernel takes task 1's change out with task 2's rank.",
+            ),
         ],
     )
 

@@ -269,10 +269,10 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda x, W, A, B, a, G: tuple(g.T for g in CASES["lora_grads"][1](x, W, A, B, a, G)),
         lambda x, W, A, B, a, G: (a / A.shape[1] * x.T @ G @ W.T @ A, CASES["lora_grads"][1](x, W, A, B, a, G)[1]),
     ],
-    "lora_merge": [
-        lambda W, A, B, a: W + (a / B.shape[1]) * (A @ B),
-        lambda W, A, B, a: (W + (a / A.shape[1]) * (A @ B)).T,
-        lambda W, A, B, a: W,
+    "lora_switch": [
+        lambda Wm, A1, B1, A2, B2, a: Wm,
+        lambda Wm, A1, B1, A2, B2, a: Wm - (a / A1.shape[1]) * (A1 @ B1),  # back to the base only
+        lambda Wm, A1, B1, A2, B2, a: (a / A2.shape[1]) * (A2 @ B2),  # task 2's change alone
     ],
 }
 

@@ -450,10 +450,12 @@ CASES = {
         lambda x, W, b, A, B, a: np.einsum("ni,io->no", x, W) + b + a / A.shape[1] * np.einsum("ni,ir,ro->no", x, A, B),
         [(lambda x, W, b, A, B, a: x @ W + b + (x @ A) @ B, "α/r"), (lambda x, W, b, A, B, a: x @ W + b, "low-rank")],
     ),
-    "lora_merge": (
-        ex.check_lora_merge,
-        lambda W, A, B, a: W + a / A.shape[1] * np.einsum("ir,ro->io", A, B),
-        [(lambda W, A, B, a: W + A @ B, "α/r"), (lambda W, A, B, a: a / A.shape[1] * (A @ B), "keeps W")],
+    "lora_switch": (
+        ex.check_lora_switch,
+        lambda Wm, A1, B1, A2, B2, a: (
+            Wm - a / A1.shape[1] * np.einsum("ir,ro->io", A1, B1) + a / A2.shape[1] * np.einsum("ir,ro->io", A2, B2)
+        ),
+        [(lambda Wm, A1, B1, A2, B2, a: Wm + a / A2.shape[1] * (A2 @ B2), "still holds")],
     ),
     "lora_grads": (
         ex.check_lora_grads,
