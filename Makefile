@@ -4,6 +4,7 @@
 #   make setup      only the set-up: .venv with the pinned packages (each command does it when needed)
 #   make test       the whole test suite (what CI runs): set-up, then unit, notebooks, classroom
 #   make test-unit  the unit tests only (about two minutes on 2 cores)
+#   make test-fast  the unit tests and nbval on the quick notebooks (01-04, 06): a loop while you work
 #   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy       notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
 #   make format     ruff: fix what it can, format the packages, tests and notebooks
@@ -41,11 +42,11 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,23p' Makefile | sed 's/^# *//'
+	@sed -n '2,24p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -79,6 +80,11 @@ test: $(STAMP) setup-browser
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m unit tests/unit
+
+# the unit tests and the quick notebooks under nbval, while you work; CI runs the whole `make test`
+FAST_NOTEBOOKS := $(wildcard notebooks/0[1-4]_*.ipynb notebooks/06_*.ipynb)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/unit $(FAST_NOTEBOOKS)
 
 refresh: $(STAMP)
 	$(BIN)/course refresh $(NB)

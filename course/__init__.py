@@ -4,7 +4,8 @@ student edition, the slides and the website; set up the browser the classroom te
 
     runner        papermill runs, parameters, profiles, recorded results
     sweep         grids of runs in parallel, resumable, one tidy CSV
-    cli           the `course` command (also `python -m course`)
+    cli           the `course` command (also `python -m course`): parser and dispatch
+    commands      its subcommands, each with its options (running, making, part4)
     notebooks     reading, writing, tidying and refreshing notebook files
     nav           generated previous/next links and course map
     glossary      generated glossary.md and first-use links
@@ -14,9 +15,10 @@ student edition, the slides and the website; set up the browser the classroom te
     browser       Debian's Chromium: installed once by the set-up, driven by the tests
     bench         benchmarks that print figures (never fail on time)
     full_results  results/full_size.json (Part III at full size)
-    studies       Part IV's long studies: make pretrain-more, make finetune-all (results/)
+    studies       Part IV's long studies: make pretrain-more, finetune-all, peft (results/)
     inputs        every input checked before any kernel starts; the sweep folder's lock
     cluster       sweeps on a Dask cluster (a scheduler's address, a local cluster, a scheduler file)
+    executors     where runs execute (local processes or Dask), behind one interface
     prose         the check that numbers in the prose come from the page
     layout        slides and pages measured in a real browser
 

@@ -263,7 +263,11 @@ class FolderLock:
 
     def __enter__(self) -> FolderLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = self.path.open("a+")
+        try:  # never through a symbolic link planted as the lock (even one made after the folder check)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as err:
+            raise LockedError(f"{self.path}: cannot open the sweep's lock ({err.strerror}); remove it") from None
+        self.file = os.fdopen(fd, "r+")
         try:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -47,7 +47,7 @@ from course.notebooks import dumps
 from course.runner import UsageError
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, notebook_paths
 
-DEFAULT_OUT = BUILD_DIR / "site"
+DEFAULT_OUT = BUILD_DIR / "site"  # `course site --out` (course/commands/making.py)
 SITE_ASSETS = Path(__file__).resolve().parent / "site_assets"
 MARKER = ".course-site"  # in every site this command builds: only such a folder is ever replaced
 STUDENT_ZIP = "student-edition.zip"
@@ -236,12 +236,6 @@ def build(out: Path = DEFAULT_OUT) -> Site:
 
 
 # --------------------------------------------------------------------------- the command
-
-
-def add_parser(sub) -> None:
-    """`course site [--out DIR]` (course/cli.py adds it with this one call)."""
-    parser = sub.add_parser("site", help="the course as a static website, readable offline (build/site/)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder (default: build/site/)")
 
 
 def main(args) -> int:

@@ -384,15 +384,7 @@ def annotate(nb: nbformat.NotebookNode, split: bool = False) -> nbformat.Noteboo
             cells.append(cell)
             continue
         kind = slide_type(cell, index)
-        lines = len(cell.source.splitlines())
-        long_with_output = cell.cell_type == "code" and kind == "fragment" and lines > MAX_CODE_LINES
-        tags = [t for t in tags if t not in (OUTPUT_ONLY_TAG, OUTPUT_APART_TAG)]
-        tags += [OUTPUT_ONLY_TAG] if long_with_output else []
-        if tags:
-            cell.metadata["tags"] = tags
-        else:
-            cell.metadata.pop("tags", None)
-        shown = (0 if long_with_output else lines) + output_lines(cell) if kind == "fragment" else 0
+        shown = retag_code(cell, kind)
         if kind in ("slide", "subslide"):
             code_on_slide, height = 0, 0.0
         elif shown and code_on_slide and code_on_slide + shown > MAX_SLIDE_CODE_LINES:
@@ -414,21 +406,44 @@ def annotate(nb: nbformat.NotebookNode, split: bool = False) -> nbformat.Noteboo
                 cell.metadata["slideshow"] = dict(pieces[0].metadata["slideshow"])
                 cells.append(cell)
             continue
-        source, outputs = code_heights(cell)
-        if height and height + source + outputs > HEIGHT_BUDGET:  # code and output move on together
-            cell.metadata["slideshow"] = {"slide_type": "subslide"}
-            height, code_on_slide = 0.0, shown
-        if source + outputs > HEIGHT_BUDGET and outputs:  # even alone they do not fit
-            groups = output_groups(cell)
-            if source or len(groups) > 1:
-                cell.metadata["tags"] = [*cell.metadata.get("tags", []), OUTPUT_APART_TAG]
-            outs = cell.get("outputs", [])
-            height = sum(output_height(outs[k]) for k in groups[-1]) + (source if not outputs else 0)
-        else:
-            height += source + outputs
+        height, moved = place_code(cell, height)
+        if moved:
+            code_on_slide = shown
         cells.append(cell)
     nb.cells = cells
     return nb
+
+
+def retag_code(cell: nbformat.NotebookNode, kind: str) -> int:
+    """Tag a code fragment longer than MAX_CODE_LINES as output-only on its slide (its code stays
+    in the notebook); return the lines of code and output it shows there."""
+    tags = [t for t in cell.metadata.get("tags", []) if t not in (OUTPUT_ONLY_TAG, OUTPUT_APART_TAG)]
+    lines = len(cell.source.splitlines())
+    long_with_output = cell.cell_type == "code" and kind == "fragment" and lines > MAX_CODE_LINES
+    tags += [OUTPUT_ONLY_TAG] if long_with_output else []
+    if tags:
+        cell.metadata["tags"] = tags
+    else:
+        cell.metadata.pop("tags", None)
+    return (0 if long_with_output else lines) + output_lines(cell) if kind == "fragment" else 0
+
+
+def place_code(cell: nbformat.NotebookNode, height: float) -> tuple[float, bool]:
+    """Put a code cell on the slide filled to `height`: code and output move on together to a new
+    sub-slide when they do not fit; output too tall even alone is shown apart. The slide's new
+    height, and whether the cell moved on."""
+    source, outputs = code_heights(cell)
+    moved = bool(height and height + source + outputs > HEIGHT_BUDGET)
+    if moved:
+        cell.metadata["slideshow"] = {"slide_type": "subslide"}
+        height = 0.0
+    if source + outputs > HEIGHT_BUDGET and outputs:  # even alone they do not fit
+        groups = output_groups(cell)
+        if source or len(groups) > 1:
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), OUTPUT_APART_TAG]
+        outs = cell.get("outputs", [])
+        return sum(output_height(outs[k]) for k in groups[-1]), moved
+    return height + source + outputs, moved
 
 
 def annotate_all(check: bool) -> list[str]:

@@ -50,6 +50,7 @@ from helpers.adaptation import (
     correct_of,
 )
 from helpers.paths import REPO_ROOT
+from helpers.progress import Progress
 from helpers.provenance import hardware, versions
 from helpers.results import write_results
 
@@ -199,28 +200,13 @@ def continue_arm(arm: str, models: dict, texts: Texts, vocab: dict, more, progre
     curves, seconds = {}, {}
     for objective in pretraining.OBJECTIVES:
         what = f"the {objective} objective, {more.num_steps:,} more updates on {len(corpus):,} texts"
-        report(f"{progress()} {ARM_NAMES[arm]}: {what}")
+        report(f"{ARM_NAMES[arm]}: {what}; {progress.status()}")
         models[objective], curve, took = pretraining.pretrain(
             objective, corpus, vocab, more, report, model=models[objective]
         )
-        progress.done(took)
+        progress.update(1)
         curves[objective], seconds[objective] = [round(x, 4) for x in curve], round(took, 1)
     return curves, seconds
-
-
-class Progress:
-    """ "[k/n]" and, after the first, "about m min left" from the mean time of those done."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.count, self.seconds = total, 0, 0.0
-
-    def __call__(self) -> str:
-        self.count += 1
-        left = self.seconds / (self.count - 1) * (self.total - self.count + 1) / 60 if self.count > 1 else None
-        return f"[{self.count}/{self.total}]" + ("" if left is None else f" (about {left:.0f} min left)")
-
-    def done(self, seconds: float) -> None:
-        self.seconds += seconds
 
 
 def pretrain_more(
@@ -233,7 +219,8 @@ def pretrain_more(
     provenance, pre, vocab = checkpoints_for(texts, folder)
     more = replace(pre, num_steps=config.steps, seed=pre.seed + 1)
     result = {"held_out": {}, "probe": {}, "correct": {}, "loss_curves": {"every_steps": 100}, "wall_seconds": {}}
-    progress, start = Progress(len(ARMS[1:]) * len(pretraining.OBJECTIVES)), time.perf_counter()
+    progress = Progress(len(ARMS[1:]) * len(pretraining.OBJECTIVES), "more pretraining", unit="objective")
+    start = progress.start
     for arm in ARMS:
         keras.utils.set_random_seed(pre.seed)
         models = {o: pretraining.load_pretrained(o, folder) for o in pretraining.OBJECTIVES}
@@ -274,7 +261,7 @@ def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int
 
     def tick():
         tick.done += 1
-        clock.done(1)
+        clock.update(1)
         if tick.done % updates_per_epoch == 0:
             tick.per_epoch.append(valid())
         if tick.done % every == 0:
@@ -282,21 +269,6 @@ def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int
 
     tick.done, tick.per_epoch = 0, []
     return tick
-
-
-class Clock:
-    """Updates done out of all, and the time they took: "N s elapsed, about M min left in all"."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.count, self.start = total, 0, time.perf_counter()
-
-    def done(self, n: int) -> None:
-        self.count += n
-
-    def status(self) -> str:
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / max(self.count, 1) * (self.total - self.count) / 60
-        return f"{elapsed:.0f} s elapsed, about {left:.0f} min left in all"
 
 
 def finetune_all(
@@ -322,7 +294,7 @@ def finetune_all(
     def predicted(model, X=X_test):
         return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
 
-    result, clock = {"runs": {}, "correct": {}}, Clock(num_updates * len(STARTS))
+    result, clock = {"runs": {}, "correct": {}}, Progress(num_updates * len(STARTS), "fine-tuning", unit="update")
     for k, start in enumerate(STARTS):
         keras.utils.set_random_seed(config.seed)
         checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
@@ -428,7 +400,7 @@ def peft(config: Peft, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, 
         return pretraining.held_out_loss(model, "masked", held, vocab, pre, np.random.default_rng(config.seed))[0]
 
     methods, seeds = peft_methods(), [config.seed + k for k in range(config.seeds)]
-    clock = Clock(len(config.budgets) * 2 * len(methods) * (len(seeds) + 1))  # runs: 2 rates + the other seeds
+    clock = Progress(len(config.budgets) * 2 * len(methods) * (len(seeds) + 1), "peft")  # 2 rates + the other seeds
     sizes = {
         "num_updates": config.updates,
         "batch_size": config.batch_size,
@@ -442,7 +414,7 @@ def peft(config: Peft, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, 
                 rates = PEFT_RATES["full" if method.kind == "full" else "other"]
                 runs, _, _ = choose_then_test(method, task, rates, seeds, lm_loss, **sizes)
                 records += [{"task": name, "budget": budget, **r} for r in runs]
-                clock.done(len(seeds) + 1)
+                clock.update(len(seeds) + 1)
                 tests = ", ".join(f"{r['test']:.3f}" for r in runs)
                 report(
                     f"{name}, {budget} labels, {method.label}: rate {runs[0]['lr']:g}, test {tests}; {clock.status()}"

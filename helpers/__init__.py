@@ -37,6 +37,7 @@ record     name a result in the notebook's outputs (the `course` runner reads it
 tf_quiet   import TensorFlow without its start-up log lines
 paths      where the repository's folders are (from this package, never from the cwd)
 provenance  versions, hardware and whole-file writes behind every committed result
+progress   long work's progress with the time left (tqdm's estimate; a bar in a terminal)
 exercises  the self-checking exercises: one module of checkers per notebook over `core`
 """
 

@@ -216,18 +216,3 @@ def verdict_lines(records: list[dict], metric: str, task: str, budgets: list[int
             d = paired_differences(records, metric, two_way, "one-way (GPT)", budget)
             lines.append(f"  {two_way} − one-way (GPT): {describe_difference(d)}")
     return lines
-
-
-class Progress:
-    """Prints one line per finished run with the time left, estimated from the runs so far."""
-
-    def __init__(self, total: int, what: str):
-        self.total, self.what, self.done, self.start = total, what, 0, time.perf_counter()
-
-    def tick(self, label: str) -> None:
-        self.done += 1
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / self.done * (self.total - self.done)
-        print(
-            f"  {self.what} [{self.done}/{self.total}] {label}  ({elapsed:.0f} s, about {left:.0f} s left)", flush=True
-        )

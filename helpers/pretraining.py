@@ -51,6 +51,7 @@ from helpers.corpora import (
     review_split,
 )
 from helpers.paths import DATA_DIR
+from helpers.progress import Progress, say
 from helpers.provenance import hardware, versions, write_json, write_whole
 from helpers.text import UNK
 
@@ -177,7 +178,7 @@ def pretrain(
     texts: list[str],
     vocab: dict[str, int],
     config: PretrainConfig,
-    report: Callable[[str], None] = print,
+    report: Callable[[str], None] = say,
     every: int = 100,
     model=None,
 ):
@@ -199,7 +200,7 @@ def pretrain(
         optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False
     )
     mask_id = vocab["[MASK]"]
-    losses, window, start = [], [], time.perf_counter()
+    losses, window, progress = [], [], Progress(config.num_steps, objective, unit="step")
     position = 0
     for step in range(1, config.num_steps + 1):
         if position + config.batch_size > len(windows):
@@ -214,16 +215,12 @@ def pretrain(
         else:
             loss = model.train_on_batch(batch[:, :-1], batch[:, 1:])
         window.append(float(loss))
+        progress.update(1)
         if step % every == 0 or step == config.num_steps:
             losses.append(float(np.mean(window)))
             window = []
-            elapsed = time.perf_counter() - start
-            left = elapsed / step * (config.num_steps - step)
-            report(
-                f"  {objective:<8} step {step:>6}/{config.num_steps}  loss {losses[-1]:.3f}  "
-                f"{elapsed:6.0f} s elapsed, about {left:.0f} s left"
-            )
-    return model, losses, time.perf_counter() - start
+            report(f"  {objective:<8} loss {losses[-1]:.3f}  {progress.status()}")
+    return model, losses, time.perf_counter() - progress.start
 
 
 def objective_targets(

@@ -169,7 +169,7 @@ def alive(pids: set[int]) -> set[int]:
 def test_run_notebooks_in_parallel(tmp_path):
     result = course("run", "01", "02", "--jobs", "2", "--out", tmp_path / "out", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "running 2 notebooks, 2 at a time" in result.stdout
+    assert "running 2 notebooks with 2 job(s)" in result.stdout
     assert "[1/2]" in result.stdout and "[2/2]" in result.stdout
     table = result.stdout[result.stdout.index("notebook ") :]
     assert table.index("01_loss_functions") < table.index("02_gradient_descent_by_hand")  # the table keeps the order

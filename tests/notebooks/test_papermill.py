@@ -3,6 +3,7 @@ parameter stops it in the validation cell with a clear message, before any work 
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -10,109 +11,41 @@ import nbformat
 import papermill as pm
 import pytest
 
-from helpers.paths import REPO_ROOT, notebook_path
+from helpers.params import Param, notebook_spec, validate_values
+from helpers.paths import REPO_ROOT, notebook_path, notebook_paths
 
-# Small but non-default settings for every notebook (each also differs from its default).
-OTHER_PARAMETERS = {
-    "01_loss_functions": {"seed": 7, "num_random": 50, "num_points": 25},
-    "02_gradient_descent_by_hand": {
-        "lr": 1,
-        "learning_rates": [0.5, 8.0],
-        "num_epochs": 30,
-        "num_samples": 60,
-        "seed": 3,
-    },
-    "03_keras_lstm": {"seed": 3, "num_seeds": 2, "num_epochs": 1, "units": 16, "embedding_dim": 8},
-    "04_forward_and_reverse_passes": {
-        "seed": 1,
-        "units": 8,
-        "embedding_dim": 4,
-        "num_train": 500,
-        "train_length": 11,
-        "num_epochs": 2,
-        "clip_norm": 2.0,
-        "clip_lr": 0.3,
-        "num_clip_seeds": 1,
-    },
-    "05_reading_directions": {
-        "seed": 1,
-        "units": 8,
-        "embedding_dim": 4,
-        "num_train": 500,
-        "num_seeds": 2,
-        "train_length": 11,
-        "num_epochs": 2,
-        "test_lengths": [7, 15],
-    },
-    "06_real_data": {"seed": 2, "ngram_max": 1, "max_features": 5000, "num_examples": 2},
-    "07_forward_then_reverse_finetuning": {
-        "seed": 1,
-        "num_seeds": 2,
-        "portion_size": 200,
-        "max_len": 32,
-        "vocab_size": 500,
-        "embedding_dim": 8,
-        "units": 8,
-        "epochs_per_stage": 1,
-        "split_rules": ["length"],
-    },
-    "08_bidirectional": {
-        "seed": 1,
-        "num_seeds": 2,
-        "learning_rate": 0.02,
-        "sentiment_epochs": 1,
-        "seg_epochs": 1,
-        "embedding_dim": 8,
-        "units": 8,
-        "vocab_size": 500,
-        "sentiment_train_size": 500,
-        "sentiment_max_len": 32,
-        "seg_train_size": 500,
-        "seg_test_size": 200,
-        "seg_max_len": 32,
-    },
-    "09_attention_one_way_and_two_ways": {
-        "seed": 1,
-        "d_model": 16,
-        "num_heads": 4,
-        "d_ff": 32,
-        "seq_len": 16,
-        "vocab_size": 300,
-        "num_sentences": 400,
-        "num_epochs": 1,
-        "lr": 0.005,
-        "mask_rate": 0.3,
-    },
-    "10_pretraining_then_finetuning": {
-        "seed": 1,
-        "label_budgets": [50],
-        "num_seeds": 2,
-        "num_updates": 6,
-        "batch_size": 16,
-        "max_len": 32,
-        "lr": 0.005,
-        "lr_pretrained": 0.001,
-        "num_test": 60,
-        "live_steps": 4,
-        "recipe_train_size": 80,
-        "recipe_epochs": 2,
-        "recipe_units": 8,
-        "recipe_seeds": 2,
-    },
-    "11_parameter_efficient_finetuning": {
-        "seed": 1,
-        "label_budget": 40,
-        "num_seeds": 3,
-        "num_updates": 4,
-        "batch_size": 8,
-        "max_len": 24,
-        "lora_rank": 2,
-        "adapter_size": 4,
-        "learning_rates": [0.005],
-        "full_learning_rates": [0.001],
-        "num_eval": 50,
-    },
-}
+NAMES = [p.stem for p in notebook_paths()]
+
+EPSILON = 1e-3  # an open bound is approached from inside, this far past it
+
+
+def edge(param: Param, side: str) -> object:
+    """The value of `param` at one edge of its range (inside it when that bound is open; the
+    default when that side is unbounded)."""
+    bound, open_ = (param.low, param.low_open) if side == "low" else (param.high, param.high_open)
+    if bound is None or math.isinf(bound):
+        return param.default
+    step = EPSILON if "float" in param.type else 1
+    value = bound + (step if side == "low" else -step) if open_ else bound
+    value = float(value) if "float" in param.type else int(value)
+    return [value] if param.type.startswith("list[") else value
+
+
+def edges(name: str, side: str, skip: frozenset[str] = frozenset()) -> dict[str, object]:
+    """Every ranged parameter of notebook `name` at one edge (those with a set of choices keep
+    their default), read from its `parameters` cell, so a range edited there is tested as written."""
+    spec = notebook_spec(name)
+    values = {p.name: edge(p, side) for p in spec.values() if p.choices is None and p.name not in skip}
+    validate_values(spec, values)  # every edge is allowed by its own range
+    return values
+
+
+def low_edges(name: str) -> dict[str, object]:
+    """The parameters of each notebook's run with other parameters (tests/notebooks/test_student.py):
+    every range at its low edge at once — the smallest sizes, one epoch, one seed where a range
+    allows one — so the run is cheap and shows that the edges a range allows really run."""
+    return edges(name, "low")
+
 
 BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must contain)
     "wrong type": {
@@ -185,15 +118,9 @@ def execute(name, parameters, tmp_path, cwd=None):
     return nbformat.read(out, as_version=4)
 
 
-def test_every_notebook_has_other_parameters_here():
-    from helpers.paths import notebook_paths
-
-    assert {p.stem for p in notebook_paths()} <= set(OTHER_PARAMETERS)
-
-
-def assert_parameters_applied(nb: nbformat.NotebookNode, parameters: dict) -> None:
+def assert_parameters_applied(nb: nbformat.NotebookNode, parameters: dict, defaults: dict) -> None:
     """papermill injected `parameters` after the `parameters` cell, and the validation cell
-    accepted them and names each one as changed.
+    accepted them and names each one that differs from its default as changed.
 
     Each notebook runs once with these parameters, from another directory, in its student edition
     (`tests/notebooks/test_student.py`): that single run checks the parameters and the student
@@ -204,7 +131,9 @@ def assert_parameters_applied(nb: nbformat.NotebookNode, parameters: dict) -> No
     assert "injected-parameters" in code[2].metadata.get("tags", [])
     validation_output = "".join(o.get("text", "") for o in code[3].outputs)
     assert "Parameters OK" in validation_output and "changed" in validation_output
-    for name in parameters:
+    changed = [name for name, value in parameters.items() if value != defaults[name]]
+    assert changed, "the run changes at least one parameter"
+    for name in changed:
         assert f"{name}=" in validation_output
 
 
@@ -213,7 +142,7 @@ def bad_runs() -> list[tuple[str, str, dict, list[str]]]:
     every problem at once, so kinds whose parameter names differ share one run (a kernel start and
     the imports each), and a kind that sets an already-used name gets a run of its own."""
     runs = []
-    for name in sorted(OTHER_PARAMETERS):
+    for name in NAMES:
         mine: list[tuple[list[str], dict, list[str]]] = []
         for kind in sorted(BAD_PARAMETERS):
             parameters, words = BAD_PARAMETERS[kind][name]
@@ -244,8 +173,8 @@ def test_bad_parameters_fail_fast_with_a_clear_message(name, kinds, parameters, 
 
 def test_every_kind_of_bad_parameter_is_tried_on_every_notebook():
     tried = {(name, kind) for name, kinds, _, _ in bad_runs() for kind in kinds.split(" + ")}
-    assert tried == {(name, kind) for name in OTHER_PARAMETERS for kind in BAD_PARAMETERS}
-    assert len(bad_runs()) < len(OTHER_PARAMETERS) * len(BAD_PARAMETERS)
+    assert tried == {(name, kind) for name in NAMES for kind in BAD_PARAMETERS}
+    assert len(bad_runs()) < len(NAMES) * len(BAD_PARAMETERS)
 
 
 def test_a_notebooks_cells_stay_together_on_two_workers():

@@ -23,8 +23,9 @@ import pytest
 
 from course import student
 from helpers.exercises.core import CORRECT, NOT_ANSWERED, NOT_ANSWERED_FUNCTION
+from helpers.params import notebook_spec
 from helpers.paths import REPO_ROOT, notebook_paths
-from tests.notebooks.test_papermill import OTHER_PARAMETERS, assert_parameters_applied
+from tests.notebooks.test_papermill import assert_parameters_applied, low_edges
 from tests.unit.test_student_edition import FIRST, answer
 
 NOTEBOOKS = notebook_paths()
@@ -120,20 +121,22 @@ def test_student_links_resolve(path, edition):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_edition_runs_with_other_parameters_and_says_not_answered(path, edition, tmp_path):
-    """The student edition runs to the end with other parameters, from another directory (the
-    papermill case of every notebook: see `assert_parameters_applied`); every check then says
-    "not answered yet"."""
-    out = tmp_path / path.name
+    """The student edition runs to the end with other parameters — every range at its low edge
+    (`low_edges`) — from another directory; every check then says "not answered yet". One run
+    checks the parameters, the edges of their ranges and the student edition together; nbval runs
+    the teacher's notebook, solutions included, at the defaults."""
+    out, parameters = tmp_path / path.name, low_edges(path.stem)
     pm.execute_notebook(
         str(edition / path.name),
         str(out),
-        parameters=OTHER_PARAMETERS[path.stem],
+        parameters=parameters,
         kernel_name="python3",
         progress_bar=False,
         cwd=str(tmp_path),
     )
     executed = nbformat.read(out, as_version=4)
-    assert_parameters_applied(executed, OTHER_PARAMETERS[path.stem])
+    defaults = {name: p.default for name, p in notebook_spec(path.stem).items()}
+    assert_parameters_applied(executed, parameters, defaults)
     cells = exercise_section(executed)
     checks = [c for c in cells if c.cell_type == "code" and "helpers.exercises import check_" in c.source]
     assert len(checks) >= 3

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from course import cli, inputs
+from course import cli, executors, inputs
+from course.commands import running
 from course.runner import RunResult
 from helpers.params import notebook_spec, validate_values
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
@@ -37,8 +38,8 @@ def recorder(monkeypatch):
             calls.append((path, parameters, output))
             yield k, RunResult(path.stem, parameters, "ok", 0.0, output)
 
-    monkeypatch.setattr(cli, "execute_many", fake_many)
-    monkeypatch.setattr(cli, "_run_sweep", lambda args, path, grid, jobs, out, fixed, combos: calls.append(
+    monkeypatch.setattr(executors, "execute_many", fake_many)
+    monkeypatch.setattr(running, "run_sweep", lambda args, path, grid, jobs, out, fixed, combos: calls.append(
         (path, fixed, out, combos)) or 0)  # fmt: skip
     return calls
 
@@ -165,6 +166,19 @@ def test_the_folder_lock_names_its_owner_and_survives_its_death(tmp_path):
     holder.wait()
     with inputs.FolderLock(tmp_path) as lock:
         assert lock.stale_pid == holder.pid
+
+
+def test_the_folder_lock_is_never_opened_through_a_planted_link(tmp_path):
+    """Planted after `folder_problems` looked (a race): the lock refuses it, the target is untouched."""
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / ".sweep.lock").symlink_to(victim)
+    with pytest.raises(inputs.LockedError, match="cannot open the sweep's lock"):
+        with inputs.FolderLock(folder):
+            pass
+    assert victim.read_text() == "keep me"
 
 
 @pytest.mark.parametrize(

@@ -218,7 +218,7 @@ def test_every_path_named_in_docs_and_docstrings_exists():
     assert not missing, missing
 
 
-@pytest.mark.parametrize("package", ["helpers", "course", "helpers/exercises"])
+@pytest.mark.parametrize("package", ["helpers", "course", "course/commands", "helpers/exercises"])
 def test_each_package_docstring_lists_its_modules(package):
     """The module list at the top of a package's `__init__.py` names every module in it."""
     folder = REPO_ROOT / package
@@ -226,3 +226,31 @@ def test_each_package_docstring_lists_its_modules(package):
     listed = set(re.findall(r"\b(\w+)(?=,|  )", docstring))  # a name column: `name, ...` or `name   what`
     modules = {p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "__main__")}
     assert not modules - listed, f"{package}/__init__.py does not list {sorted(modules - listed)}"
+
+
+LONG_FUNCTIONS = {  # allowed over MAX_FUNCTION_LINES, with the reason
+    "helpers/rnn.py:lstm_classifier_loss_and_grads": "notebook 04 shows it whole: the reverse pass in one piece",
+}
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_in_the_packages_is_longer_than_a_screen():
+    """Short functions (nanoGPT's rule of thumb): none in `course/` or `helpers/` over 60 lines
+    but the ones allowed above."""
+    long = []
+    for path in sorted([*REPO_ROOT.glob("course/**/*.py"), *REPO_ROOT.glob("helpers/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = f"{path.relative_to(REPO_ROOT)}:{node.name}"
+                if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES and name not in LONG_FUNCTIONS:
+                    long.append(f"{name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, long
+
+
+def test_the_command_line_lists_every_command_in_its_usage():
+    """`course --help` and the usage at the top of course/cli.py name the same commands."""
+    from course import cli
+    from course.commands import COMMANDS
+
+    usage = set(re.findall(r"^    course ([a-z-]+)", cli.__doc__, flags=re.M))
+    assert usage == set(COMMANDS) == set(cli.ORDER)

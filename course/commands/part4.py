@@ -1,0 +1,112 @@
+"""`course pretrain`, the long Part IV studies (`pretrain-more`, `finetune-all`, `peft`: each one's
+options come from its config in `course.studies`) and `course results-full`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from course import inputs, studies
+from course.commands import Arguments, command, notebooks_argument, scheduler_options, scheduler_problems
+from course.runner import UsageError
+
+
+def checked_out(out: Path | None) -> None:
+    """UsageError if a given --out may not be written (None: the course's default folder)."""
+    if out is not None and (problems := inputs.out_problems(out)):
+        raise UsageError(problems[0])
+
+
+def pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, default=None, help="updates per objective (default: PretrainConfig's)")
+    parser.add_argument("--out", type=Path, default=None, help="folder (default: data/pretrained/)")
+
+
+@command("pretrain", "pretrain Part IV's three checkpoints into data/pretrained/", pretrain_arguments)
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from helpers import pretraining
+
+    config = pretraining.PretrainConfig()
+    if args.steps is not None:
+        if not 1 <= args.steps <= 1_000_000:
+            raise UsageError(f"--steps {args.steps}: allowed is an int in [1, 1000000]")
+        config.num_steps = args.steps
+    checked_out(args.out)
+    out = args.out or pretraining.CHECKPOINT_DIR
+    start = time.perf_counter()
+    command_line = "course pretrain" + (f" --steps {args.steps}" if args.steps is not None else "")
+    path = pretraining.make(config, out, command=command_line)
+    print(f"pretrained checkpoints and {path.name} in {out} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def study_arguments(config: type) -> Arguments:
+    """A study's options: one per config field that has a flag, and --out."""
+
+    def add(parser: argparse.ArgumentParser) -> None:
+        for f in studies.options(config):
+            flag, help = f.metadata["flag"], f.metadata["help"]
+            parser.add_argument(flag, type=int, default=None, help=f"{help} (default: {f.default})")
+        where = f"another folder for {config.results.name}, outside the course's own (default: results/)"
+        parser.add_argument("--out", type=Path, default=None, help=where)
+
+    return add
+
+
+def study_config(name: str, args: argparse.Namespace):
+    """The study's config from its options (each checked against its range), or UsageError."""
+    config, _ = studies.STUDIES[name]
+    given = {}
+    for f in studies.options(config):
+        value = getattr(args, f.name)
+        low, high = f.metadata["range"]
+        if value is not None and not low <= value <= high:
+            note = f" ({f.metadata['note']})" if f.metadata["note"] else ""
+            raise UsageError(f"{f.metadata['flag']} {value}: allowed is an int in [{low}, {high}]{note}")
+        if value is not None:
+            given[f.name] = value
+    return config(**given), "".join(f" {studies.flag_of(config, k)} {v}" for k, v in given.items())
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    """`course pretrain-more`, `course finetune-all` and `course peft`: one of Part IV's long studies."""
+    from helpers import pretraining
+    from helpers.progress import say
+
+    config, options = study_config(args.command, args)
+    checked_out(args.out)
+    path = config.results if args.out is None else args.out / config.results.name
+    from helpers.tf_quiet import import_tensorflow
+
+    import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
+    try:
+        pretraining.read_provenance()
+        result = studies.STUDIES[args.command][1](config, studies.course_texts(), report=say)
+    except pretraining.CheckpointError as err:
+        raise UsageError(str(err)) from None
+    studies.write(result, config.command + options, path)
+    print(f"{path} ({result['total_seconds']:.0f} s)")
+    return 0
+
+
+for _name, (_config, _) in studies.STUDIES.items():
+    command(_name, _config.help, study_arguments(_config))(cmd_study)
+
+
+def results_full_arguments(parser: argparse.ArgumentParser) -> None:
+    notebooks_argument(parser, "06 07 08")
+    scheduler_options(parser)
+
+
+@command(
+    "results-full",
+    "run notebooks with their full profile into results/full_size.json (default: Part III; `10` for Part IV)",
+    results_full_arguments,
+)
+def cmd_results_full(args: argparse.Namespace) -> int:
+    from course import full_results
+
+    if problems := scheduler_problems(args):
+        raise UsageError("\n".join(problems))
+    return full_results.make(args.notebooks, args.scheduler, args.scheduler_file)

@@ -1,0 +1,59 @@
+"""`helpers.progress`: the time left is tqdm's estimate; plain lines outside a terminal, a bar in one."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+
+from helpers import progress
+from helpers.paths import REPO_ROOT
+
+
+def test_the_time_left_is_the_mean_time_so_far_times_the_work_left(monkeypatch):
+    clock = iter([100.0, 130.0])  # made at t = 100 s; 3 of 10 done at t = 130 s
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
+    p = progress.Progress(10, "segmentation")
+    p.update(3)
+    assert p.status() == "[3/10] 00:30 elapsed, about 01:10 left"  # 10 s each, 7 to go
+
+
+def test_outside_a_terminal_each_tick_is_one_plain_line(capsys):
+    p = progress.Progress(2, "sentiment")
+    assert p.bar is None  # pytest captures stdout: not a terminal
+    p.tick("forward: accuracy 0.700")
+    p.tick("backward: accuracy 0.650")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "\r" not in "".join(lines)
+    assert lines[0].startswith("  sentiment [1/2] forward: accuracy 0.700  (") and lines[1].endswith(
+        "about 00:00 left)"
+    )
+
+
+def test_in_a_terminal_a_bar_is_drawn_below_the_lines():
+    """A real pseudo-terminal: the bar's redraws (carriage returns) appear, the lines stay whole."""
+    code = (
+        "from helpers.progress import Progress\np = Progress(3, 'runs')\nfor k in range(3):\n    p.tick(f'run {k}')\n"
+    )
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=follower, stderr=subprocess.STDOUT, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert child.wait(timeout=60) == 0
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "\r" in text and "runs:" in text  # tqdm's bar
+    assert all(f"  runs [{k + 1}/3] run {k}  (" in text for k in range(3))
