@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.display import t_interval
 from helpers.paths import REPO_ROOT
 from helpers.results import read_results
 
@@ -49,12 +50,7 @@ def paired_interval(correct_a: np.ndarray, correct_b: np.ndarray, level: float =
         d̄ ± t_{n−1} · s_d / √n
 
     It measures the noise of the test sample only; a second pretraining seed could move more."""
-    from scipy import stats
-
-    d = np.asarray(correct_a, dtype=float) - np.asarray(correct_b, dtype=float)
-    n = len(d)
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n)
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+    return t_interval(np.asarray(correct_a, dtype=float) - np.asarray(correct_b, dtype=float), level)
 
 
 def read(path: Path = RESULTS_FILE) -> dict | None:

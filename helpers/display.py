@@ -43,6 +43,24 @@ def std(values: Sequence[float]) -> float:
     return float(values.std(ddof=1)) if values.size > 1 else 0.0
 
 
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """The mean of repeated runs and its Student-t interval (taught in notebook 07, exercise 1):
+
+        x̄ ± t_{n−1, (1+level)/2} · s / √n,   s = `std`
+
+    Returned as (mean, low, high). With n runs the interval has n − 1 degrees of freedom: for 3
+    seeds t is 4.30, so it is wide. Paired differences (run a − run b of the same seed or test item)
+    go in as the differences. Needs two values at least."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        raise ValueError(f"an interval needs at least two values, got {values.size}")
+    half = stats.t.ppf(0.5 + level / 2, values.size - 1) * std(values) / np.sqrt(values.size)
+    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+
+
 def mean_std(values: Sequence[float], fmt: str = ".4f") -> str:
     """`mean ± std` of repeated runs, e.g. `0.7618 ± 0.0085`, with `std` the sample standard
     deviation above."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from helpers.display import t_interval
 from helpers.text import PAD
 
 STARTS = ("scratch", "one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)")
@@ -199,9 +200,13 @@ def paired_differences(records: list[dict], metric: str, start: str, other: str,
 
 
 def describe_difference(d: np.ndarray, scale: float = 100) -> str:
-    """'+3.1 ± 1.2 points, ahead in 3 of 3 seeds' (± one standard deviation over seeds)."""
-    spread = f" ± {scale * d.std(ddof=1):.1f}" if len(d) > 1 else ""
-    return f"{scale * d.mean():+.1f}{spread} points, ahead in {(d > 0).sum()} of {len(d)} seed(s)"
+    """Paired differences over seeds, in points: '+3.1 points, 95% interval +0.2 to +6.0 over 3
+    seeds (excludes 0)' (`helpers.display.t_interval`); one seed has no interval."""
+    if len(d) < 2:
+        return f"{scale * float(np.mean(d)):+.1f} points (one seed: no interval)"
+    mean, low, high = (scale * x for x in t_interval(d))
+    verdict = "excludes" if low > 0 or high < 0 else "includes"
+    return f"{mean:+.1f} points, 95% interval {low:+.1f} to {high:+.1f} over {len(d)} seeds ({verdict} 0)"
 
 
 def verdict_lines(records: list[dict], metric: str, task: str, budgets: list[int]) -> list[str]:

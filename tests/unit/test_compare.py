@@ -50,3 +50,18 @@ def test_std_is_the_sample_standard_deviation():
     for values in ([0.5, 0.7], [1, 2, 3, 10], [0.8123, 0.8011, 0.7990]):
         assert abs(std(values) - statistics.stdev(values)) < 1e-15
     assert std([0.7]) == 0.0
+
+
+def test_t_interval_matches_scipys_one_sample_t_test():
+    """The course's interval over seeds against SciPy's own (an independent implementation)."""
+    from scipy import stats
+
+    from helpers.display import t_interval
+
+    for values in ([0.61, 0.65, 0.60], [1.0, 2.0], [0.3, 0.1, 0.4, 0.2, 0.25]):
+        mean, low, high = t_interval(values)
+        reference = stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
+        np.testing.assert_allclose([low, high], [reference.low, reference.high], rtol=1e-12)
+        assert np.isclose(mean, np.mean(values))
+    with pytest.raises(ValueError, match="at least two values"):
+        t_interval([0.5])

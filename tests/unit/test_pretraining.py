@@ -196,11 +196,12 @@ def test_verdict_lines_pair_runs_by_seed():
     records.append({"start": "one-way (GPT)", "budget": 100, "seed": 9, "f1": 0.0})  # no partner: ignored
     d = paired_differences(records, "f1", "one-way (GPT)", "scratch", 100)
     np.testing.assert_allclose(d, [0.1, 0.1, 0.1])
-    assert describe_difference(d) == "+10.0 ± 0.0 points, ahead in 3 of 3 seed(s)"
-    assert describe_difference(np.array([-0.02])) == "-2.0 points, ahead in 0 of 1 seed(s)"
+    assert describe_difference(d) == "+10.0 points, 95% interval +10.0 to +10.0 over 3 seeds (excludes 0)"
+    assert describe_difference(np.array([-0.02])) == "-2.0 points (one seed: no interval)"
+    assert describe_difference(np.array([0.01, -0.01, 0.03])).endswith("over 3 seeds (includes 0)")
     lines = verdict_lines(records, "f1", "segmentation", [100])
     assert lines[0] == "segmentation, 100 labels:"
-    assert "two-way (BERT) − scratch: -10.0 ± 0.0 points, ahead in 0 of 3 seed(s)" in lines[3]
+    assert "two-way (BERT) − scratch: -10.0 points, 95% interval -10.0 to -10.0 over 3 seeds (excludes 0)" in lines[3]
     assert "two one-way joined (ELMo) − one-way (GPT): +5.0" in lines[4]
 
 
