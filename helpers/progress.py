@@ -55,7 +55,7 @@ class Progress:
         return text.strip()
 
     def starting(self, label: str) -> str:
-        """"[k/n] label (00:42 elapsed, about 01:24 left)" for the k-th unit, about to start."""
+        """The line for the k-th unit, about to start: "[k/n] label (00:42 elapsed, about 01:24 left)"."""
         _, times = self.status().split("] ", 1)
         return f"[{self.count + 1}/{self.total}] {label} ({times})"
 
