@@ -82,7 +82,7 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m unit tests/unit
 
 # the unit tests and the quick notebooks under nbval, while you work; CI runs the whole `make test`
-FAST_NOTEBOOKS := $(wildcard notebooks/0[1-4]_*.ipynb notebooks/06_*.ipynb)
+FAST_NOTEBOOKS := $(foreach n,01 02 03 04 06,$(wildcard notebooks/$(n)_*.ipynb))
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope tests/unit $(FAST_NOTEBOOKS)
 

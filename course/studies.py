@@ -200,7 +200,7 @@ def continue_arm(arm: str, models: dict, texts: Texts, vocab: dict, more, progre
     curves, seconds = {}, {}
     for objective in pretraining.OBJECTIVES:
         what = f"the {objective} objective, {more.num_steps:,} more updates on {len(corpus):,} texts"
-        report(f"{ARM_NAMES[arm]}: {what}; {progress.status()}")
+        report(progress.starting(f"{ARM_NAMES[arm]}: {what}"))
         models[objective], curve, took = pretraining.pretrain(
             objective, corpus, vocab, more, report, model=models[objective]
         )

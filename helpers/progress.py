@@ -54,6 +54,11 @@ class Progress:
         text = tqdm.format_meter(self.count, self.total, elapsed, prefix="", unit=self.unit, bar_format=FORMAT)
         return text.strip()
 
+    def starting(self, label: str) -> str:
+        """The line for the k-th unit, about to start: "[k/n] label (00:42 elapsed, about 01:24 left)"."""
+        _, times = self.status().split("] ", 1)
+        return f"[{self.count + 1}/{self.total}] {label} ({times})"
+
     def tick(self, label: str) -> None:
         """One unit done: a line with `label` and the time left."""
         self.update(1)

@@ -15,11 +15,12 @@ from helpers.paths import REPO_ROOT
 
 
 def test_the_time_left_is_the_mean_time_so_far_times_the_work_left(monkeypatch):
-    clock = iter([100.0, 130.0])  # made at t = 100 s; 3 of 10 done at t = 130 s
+    clock = iter([100.0, 130.0, 130.0])  # made at t = 100 s; 3 of 10 done at t = 130 s
     monkeypatch.setattr(progress.time, "perf_counter", lambda: next(clock))
     p = progress.Progress(10, "segmentation")
     p.update(3)
     assert p.status() == "[3/10] 00:30 elapsed, about 01:10 left"  # 10 s each, 7 to go
+    assert p.starting("the fourth") == "[4/10] the fourth (00:30 elapsed, about 01:10 left)"
 
 
 def test_outside_a_terminal_each_tick_is_one_plain_line(capsys):
