@@ -5,6 +5,7 @@
     lstm_cell           notebook 04, section 2   gates i, f, g, o and the cell state's straight road
     bidirectional_layer notebook 05, section 1   two one-way readers whose states are joined
     lora_layer          notebook 11, section 2   W frozen, A and B beside it, their sum
+    pretrained_starts   notebook 10, section 3   how each pretrained start feeds the task's head
 
 Each function returns a matplotlib Figure and draws only boxes, arrows and labels, so a figure can
 never disagree with the code it explains: `logistic_graph` even computes the numbers it shows.
@@ -242,4 +243,53 @@ def lora_layer(d_in: int = 128, d_out: int = 128, rank: int = 4) -> Figure:
         color="#555",
     )
     ax.text(3.6, 2.25, "y = x W + (α/r)·x A B", ha="center", fontsize=12, color=FORWARD)
+    return fig
+
+
+def pretrained_starts() -> Figure:
+    """The three pretrained starts of `helpers.finetune.features`, each feeding the same new task
+    head: the forward encoder (causal mask: position t sees 1..t), the forward and backward
+    encoders with the backward states put back in reading order and concatenated per position
+    (ELMo), and the masked encoder (no mask: every position sees every other)."""
+    fig, ax = _canvas(12, 5.4, (-1.2, 14.2), (-3.6, 3.4))
+    rows = {2.4: "one-way (GPT)", 0.0: "two one-way joined (ELMo)", -2.4: "two-way (BERT)"}
+    for y, name in rows.items():
+        ax.text(-1.0, y + 1.0, name, fontsize=11, color=FORWARD)
+        _box(ax, 0.6, y, "characters", "io", w=1.6)
+        _arrow(ax, (10.2, y), (11.2, 0.25 * y / 2.4))
+    _box(ax, 3.4, 2.4, "forward encoder\n(causal mask)", w=2.6, h=0.9, size=10)
+    _box(ax, 7.4, 2.4, "$h^{\\rightarrow}_t$", "value", w=1.6)
+    for x0, x1, y in ((1.4, 2.1, 2.4), (4.7, 6.6, 2.4), (8.2, 10.2, 2.4)):
+        _arrow(ax, (x0, y), (x1, y))
+    _box(ax, 3.4, 0.55, "forward encoder", w=2.6, h=0.6, size=10)
+    _box(ax, 3.4, -0.55, "backward encoder\n(text reversed)", "gate", w=2.6, h=0.8, size=10)
+    _box(ax, 7.4, 0.0, "$[h^{\\rightarrow}_t ; h^{\\leftarrow}_t]$\nper position", "value", w=2.4, h=1.0, size=10)
+    _arrow(ax, (1.4, 0.1), (2.1, 0.5))
+    _arrow(ax, (1.4, -0.1), (2.1, -0.5), REVERSE)
+    _arrow(ax, (4.7, 0.55), (6.2, 0.2))
+    _arrow(ax, (4.7, -0.55), (6.2, -0.2), REVERSE)
+    ax.text(5.45, -0.95, "back in order", fontsize=9, color=REVERSE, ha="center")
+    _arrow(ax, (8.6, 0.0), (10.2, 0.0))
+    _box(ax, 3.4, -2.4, "masked encoder\n(no mask)", "state", w=2.6, h=0.9, size=10)
+    _box(ax, 7.4, -2.4, "$h_t$", "value", w=1.6)
+    for x0, x1, y in ((1.4, 2.1, -2.4), (4.7, 6.6, -2.4), (8.2, 10.2, -2.4)):
+        _arrow(ax, (x0, y), (x1, y))
+    _box(
+        ax,
+        12.6,
+        0.0,
+        "new task head\n(trained)\n\ntags at every position,\nor the mean of the\nstates → sigmoid",
+        "io",
+        w=2.8,
+        h=2.6,
+        size=10,
+    )
+    ax.text(
+        6.5,
+        -3.45,
+        "pretrained encoders: frozen first, then fine-tuned at a lower learning rate",
+        ha="center",
+        fontsize=10,
+        color="#555",
+    )
     return fig

@@ -49,6 +49,7 @@ def test_a_wrong_number_would_be_caught():
         (lambda: diagrams.unrolled_rnn(3), ["$h_0 = 0$", "$x_{3}$"]),
         (diagrams.lstm_cell, ["f = σ", "i = σ", "g = tanh", "o = σ", "$c_t$", "$h_t$"]),
         (lambda: diagrams.bidirectional_layer(["a", "b", "c"]), ["a", "c", "forward\nreader", "backward\nreader"]),
+        (diagrams.pretrained_starts, ["one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)"]),
     ],
 )
 def test_pictures_have_their_labels_and_fit_a_slide(draw, labels):
@@ -62,3 +63,12 @@ def test_lora_diagram_counts_what_it_shows():
     fig = diagrams.lora_layer(128, 256, 4)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("1,536" in t and "32,768" in t for t in texts)  # 4·(128 + 256) trained, 128·256 frozen
+
+
+def test_the_starts_diagram_names_every_pretrained_start_of_finetune():
+    """The picture and `helpers.finetune.STARTS` (the code it explains) name the same starts."""
+    from helpers.finetune import STARTS
+
+    fig = diagrams.pretrained_starts()
+    assert set(STARTS) - {"scratch"} <= set(texts(fig))
+    plt.close(fig)
