@@ -5,6 +5,7 @@
     lstm_cell           notebook 04, section 2   gates i, f, g, o and the cell state's straight road
     bidirectional_layer notebook 05, section 1   two one-way readers whose states are joined
     lora_layer          notebook 11, section 2   W frozen, A and B beside it, their sum
+    transformer_block   notebook 09, section 7   attention and feed-forward, each with a residual and a norm
     pretrained_starts   notebook 10, section 3   how each pretrained start feeds the task's head
 
 Each function returns a matplotlib Figure and draws only boxes, arrows and labels, so a figure can
@@ -292,4 +293,28 @@ def pretrained_starts() -> Figure:
         fontsize=10,
         color="#555",
     )
+    return fig
+
+
+def transformer_block() -> Figure:
+    """One post-norm Transformer block as `helpers.transformer.transformer_block` builds it:
+    H = LN(X + MHA(X)), Y = LN(H + FFN(H)), FFN(H) = ReLU(H W1 + b1) W2 + b2. The mask given to the
+    attention is the only difference between a one-way and a two-way block."""
+    fig, ax = _canvas(11, 3.4, (-0.6, 17.6), (-2.0, 2.2))
+    steps = [  # (centre, width, text, kind)
+        (0.4, 0.8, "X", "io"), (2.6, 2.0, "multi-head\nattention", "op"), (4.6, 0.6, "+", "op"),
+        (6.3, 1.4, "layer\nnorm", "state"), (8.1, 0.8, "H", "value"),
+        (10.4, 2.8, "feed-forward\n(ReLU, d_ff wide)", "gate"), (12.7, 0.6, "+", "op"),
+        (14.4, 1.4, "layer\nnorm", "state"), (16.4, 0.8, "Y", "io"),
+    ]  # fmt: skip
+    for x, w, text, kind in steps:
+        _box(ax, x, 0, text, kind, w=w, h=1.0, size=10)
+    for (x0, w0, _, _), (x1, w1, _, _) in zip(steps, steps[1:]):
+        _arrow(ax, (x0 + w0 / 2, 0), (x1 - w1 / 2, 0))
+    _arrow(ax, (0.4, 0.5), (4.6, 0.5), STATE, rad=-0.4)
+    _arrow(ax, (8.1, 0.5), (12.7, 0.5), STATE, rad=-0.4)
+    ax.text(2.5, 1.75, "residual: add the input back", fontsize=9, color=STATE, ha="center")
+    ax.text(2.6, -0.75, "mask: causal (one-way)\nor none (two-way)", fontsize=9, color=REVERSE, ha="center", va="top")
+    ax.text(8.5, -1.85, "a Transformer stacks num_layers such blocks; every position goes through the same weights",
+            fontsize=9, color="#555", ha="center")  # fmt: skip
     return fig

@@ -50,6 +50,7 @@ def test_a_wrong_number_would_be_caught():
         (diagrams.lstm_cell, ["f = σ", "i = σ", "g = tanh", "o = σ", "$c_t$", "$h_t$"]),
         (lambda: diagrams.bidirectional_layer(["a", "b", "c"]), ["a", "c", "forward\nreader", "backward\nreader"]),
         (diagrams.pretrained_starts, ["one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)"]),
+        (diagrams.transformer_block, ["multi-head\nattention", "layer\nnorm", "+", "X", "H", "Y"]),
     ],
 )
 def test_pictures_have_their_labels_and_fit_a_slide(draw, labels):
