@@ -17,7 +17,12 @@ mistake; `tests/unit/test_checker_battery.py` hands every checker right answers 
 plausible wrong ones and hostile objects, and checks each verdict.
 """
 
-from helpers.exercises.attention import check_causal_mask, check_distance_attention, check_gated_block_params
+from helpers.exercises.attention import (
+    check_bert_corruption,
+    check_causal_mask,
+    check_distance_attention,
+    check_gated_block_params,
+)
 from helpers.exercises.bidirectional import check_constrained_decode, check_tags_to_words, check_word_prf
 from helpers.exercises.core import Verdict, checker
 from helpers.exercises.directions import check_backward_last_state, check_join_states, check_saliency_centre
@@ -53,6 +58,7 @@ __all__ = [
     "check_masked_mean",
     "check_corpus_perplexity",
     "check_distance_attention",
+    "check_bert_corruption",
     "check_gated_block_params",
     "check_lora_count",
     "check_lora_forward",

@@ -145,3 +145,91 @@ def check_gated_block_params(fn: Any) -> Verdict:
             ),
         ],
     )
+
+
+# --- exercise 09.4: BERT's 80/10/10 corruption --------------------------------------------------
+
+FIRST_ORDINARY = 2  # ids 0 and 1 are padding and unknown; [MASK] is the last id (helpers.pretraining)
+SHARE_TOLERANCE = 0.035  # over thousands of chosen positions a share is known to about ±0.007
+
+
+def _corruption_spec(
+    rate=None, shares=(0.8, 0.1, 0.1), padding=False, low=FIRST_ORDINARY, high_offset=-1, masked_only=False
+):
+    """What a corruption should look like on one case (a right answer, or one of the mistakes):
+    the share of positions chosen, and of the chosen ones the shares that become [MASK], a random
+    ordinary character, or stay; whether padding may be chosen; the range random ids come from."""
+
+    def spec(X, mask_id, given_rate, rng):
+        return {
+            "X": X, "mask_id": mask_id, "rate": given_rate if rate is None else rate, "shares": shares,
+            "padding": padding, "low": low, "high": mask_id + high_offset, "masked_only": masked_only,
+        }  # fmt: skip
+
+    return spec
+
+
+def _looks_like(got: Any, spec: dict) -> bool:
+    """True when `got` = (inputs, chosen) is a draw of the corruption `spec` describes, within
+    SHARE_TOLERANCE for every share (the draws are random, so shares, not positions, are checked)."""
+    X, mask_id = spec["X"], spec["mask_id"]
+    inputs, chosen = (np.asarray(part) for part in got)
+    if inputs.shape != X.shape or chosen.shape != X.shape or not np.isin(chosen, (0, 1)).all():
+        return False
+    chosen = chosen.astype(bool)
+    if spec["masked_only"]:  # "chosen" reports the [MASK] positions only; other changes go unreported
+        return np.array_equal(chosen, inputs == mask_id) and not np.array_equal(inputs[~chosen], X[~chosen])
+    pad = X == 0
+    if (chosen & pad).any() and not spec["padding"]:
+        return False
+    if not np.array_equal(inputs[~chosen], X[~chosen]):
+        return False
+    eligible = np.ones_like(pad) if spec["padding"] else ~pad
+    if abs(chosen[eligible].mean() - spec["rate"]) > SHARE_TOLERANCE / 2:
+        return False
+    new, old = inputs[chosen], X[chosen]
+    masked, kept = new == mask_id, new == old
+    other = ~masked & ~kept
+    if ((new[other] < spec["low"]) | (new[other] > spec["high"])).any():
+        return False
+    p_mask, p_random, p_keep = spec["shares"]
+    n = spec["high"] - spec["low"] + 1  # a random draw can give back the same character
+    expected = (p_mask, p_random * (1 - 1 / n), p_keep + p_random / n)
+    shares = (masked.mean(), other.mean(), kept.mean())
+    return all(abs(share - want) <= SHARE_TOLERANCE for share, want in zip(shares, expected))
+
+
+def check_bert_corruption(fn: Any) -> Verdict:
+    """Exercise 09.4: BERT's corruption — each non-padding position chosen with probability `rate`;
+    of the chosen, 80 % become [MASK], 10 % a random ordinary character (ids 2 … mask_id − 1), 10 %
+    stay as they are. Returns (inputs, chosen). Checked by its shares on large random batches."""
+    rng = input_rng()
+    cases = []
+    for rate, vocab in ((0.15, 60), (0.4, 30)):
+        X = rng.integers(FIRST_ORDINARY, vocab - 1, size=(250, 160))
+        lengths = rng.integers(40, 161, size=len(X))
+        X[np.arange(X.shape[1])[None, :] >= lengths[:, None]] = 0  # padding after each text
+        cases.append((X, vocab - 1, rate, np.random.default_rng(int(rng.integers(2**32)))))
+    return check_function(
+        fn,
+        cases,
+        _corruption_spec(),
+        what="BERT's 80/10/10 corruption",
+        compare=_looks_like,
+        mistakes=[
+            Mistake(_corruption_spec(shares=(1.0, 0.0, 0.0)), "every chosen position became [MASK]."),
+            Mistake(_corruption_spec(shares=(0.8, 0.0, 0.2)), "no chosen position became a random character."),
+            Mistake(_corruption_spec(rate=0.15), "your function chooses 15 % of the positions whatever `rate` is."),
+            Mistake(_corruption_spec(padding=True), "your function also chooses padding positions."),
+            Mistake(
+                _corruption_spec(low=0, high_offset=0),
+                "your random characters can be padding, unknown or [MASK] itself.",
+            ),
+            Mistake(_corruption_spec(shares=(0.8, 0.2, 0.0)), "no chosen position is left unchanged."),
+            Mistake(
+                _corruption_spec(masked_only=True),
+                "your `chosen` marks only the [MASK] positions, so the loss would skip the ones changed "
+                "to a random character or kept.",
+            ),
+        ],
+    )

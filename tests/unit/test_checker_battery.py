@@ -559,7 +559,7 @@ IMMUTABLE_INPUTS = {
     "tags_to_words",
 }
 IMMUTABLE_INPUTS |= {"lora_count"}
-IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1"}
+IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1", "bert_corruption"}  # ids: integers
 RESULTS: collections.Counter = collections.Counter()
 
 

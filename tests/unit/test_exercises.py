@@ -88,6 +88,21 @@ def distance_head(Q, K, V, slope, mask, axis=-1):
     return softmax(scores, axis=axis) @ V
 
 
+def bert_corruption(X, mask_id, rate, rng, shares=(0.8, 0.1, 0.1), low=2, padding=False, fixed_rate=None):
+    """BERT's corruption written independently of the checker: position by position, with loops."""
+    inputs, chosen = X.copy(), np.zeros(X.shape, dtype=bool)
+    for index in np.ndindex(X.shape):
+        if (X[index] == 0 and not padding) or rng.random() >= (fixed_rate or rate):
+            continue
+        chosen[index] = True
+        u = rng.random()
+        if u < shares[0]:
+            inputs[index] = mask_id
+        elif u < shares[0] + shares[1]:
+            inputs[index] = rng.integers(low, mask_id)
+    return inputs, chosen
+
+
 def gated_block_params(d, h, k, f):
     """A LLaMA-style block counted part by part: q, k, v, o kernels; gate, up, down; two RMS scales."""
     kernels = [(d, h * k), (d, h * k), (d, h * k), (h * k, d), (d, f), (d, f), (f, d)]
@@ -401,6 +416,21 @@ CASES = {
         [
             (lambda T: np.array([[s < t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T), "itself"),
             (lambda T: np.array([[s >= t for s in range(T)] for t in range(T)], dtype=bool).reshape(T, T), "past"),
+        ],
+    ),
+    "bert_corruption": (
+        ex.check_bert_corruption,
+        bert_corruption,
+        [
+            (lambda X, m, r, g: bert_corruption(X, m, r, g, shares=(1.0, 0.0, 0.0)), "every chosen position"),
+            (lambda X, m, r, g: bert_corruption(X, m, r, g, fixed_rate=0.15), "whatever `rate` is"),
+            (lambda X, m, r, g: bert_corruption(X, m, r, g, padding=True), "padding positions"),
+            (lambda X, m, r, g: bert_corruption(X, m, r, g, low=0), "can be padding"),
+            (lambda X, m, r, g: bert_corruption(X, m, r, g, shares=(0.8, 0.2, 0.0)), "left unchanged"),
+            (
+                lambda X, m, r, g: (lambda i, c: (i, i == m))(*bert_corruption(X, m, r, g)),
+                "marks only the [MASK] positions",
+            ),
         ],
     ),
     "distance_attention": (
