@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from helpers.finetune import features
+from helpers.models import compile_model
 from helpers.segmentation import TAG_IDS, TAGS, sentence_pieces, viterbi_tags
 from helpers.text import PAD, UNK, encode
 
@@ -175,8 +176,7 @@ def build_feature_tagger(
     x = keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True), name="bilstm")(x)
     tags = keras.layers.Dense(len(TAGS), activation="softmax", name="tags")(x)
     model = keras.Model(inputs, tags)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", jit_compile=False)
-    return model
+    return compile_model(model, keras.optimizers.Adam(lr), "sparse_categorical_crossentropy")
 
 
 def piece_rows(pairs: Sequence[tuple[str, str]], max_len: int) -> tuple[list[str], list[str], list[tuple[int, int]]]:

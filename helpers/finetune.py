@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from helpers.display import t_interval
+from helpers.models import compile_model
 from helpers.text import PAD
 
 STARTS = ("scratch", "one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)")
@@ -168,7 +169,7 @@ def fine_tune(
         [(num_updates, lr)] if not frozen else [(num_updates // 3, lr), (num_updates - num_updates // 3, lr_pretrained)]
     )
     optimizer = keras.optimizers.Adam(lr)
-    model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
+    compile_model(model, optimizer, loss)
     scores = []
     for k, (updates, rate) in enumerate(stages):
         if frozen:

@@ -13,6 +13,27 @@ import numpy as np
 DIRECTIONS = ("left-to-right", "right-to-left", "bidirectional")
 
 
+def compile_model(model, optimizer, loss, metrics=None):
+    """`model.compile(optimizer, loss, metrics)` without XLA (compiling the small loops of the
+    course's models costs more than it saves on a CPU), then the optimizer's state built at once.
+    Keras on TensorFlow otherwise creates Adam's moments inside the first traced training step, and
+    a `tf.function` that creates variables is traced twice; built here, it is traced once. The
+    numbers are the same (the moments start at zero either way). Returns the model."""
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=False)
+    optimizer.build(model.trainable_variables)
+    return model
+
+
+def outputs_of(model, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """model(X) as a NumPy array, computed eagerly `batch_size` rows at a time. Eager: a model built
+    for one run is called a few times, and tracing `predict` for it would cost more than the call.
+    In chunks: one call on every row at once holds every row's attention weights in memory at the
+    same time, and is several times slower."""
+    return np.concatenate(
+        [np.asarray(model(X[i : i + batch_size], training=False)) for i in range(0, len(X), batch_size)]
+    )
+
+
 def lstm_param_count(units: int, input_dim: int) -> int:
     """Weights of a Keras LSTM(units) on input_dim-dimensional inputs: 4 blocks (3 gates and the
     cell candidate), each with input weights (d·u), recurrent weights (u·u) and a bias (u), so
@@ -64,13 +85,7 @@ def build_classifier(
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=False,  # XLA-compiling the LSTM's loop costs more than it saves at the course's sizes
-    )
-    return model
+    return compile_model(model, keras.optimizers.Adam(learning_rate), "binary_crossentropy", metrics=["accuracy"])
 
 
 def build_tagger(
@@ -97,7 +112,4 @@ def build_tagger(
             keras.layers.Dense(num_tags, activation="softmax"),
         ]
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", jit_compile=False
-    )
-    return model
+    return compile_model(model, keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy")

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from helpers.lora import ADAM_STATES, BYTES, lora_merge
+from helpers.models import outputs_of
 from helpers.paths import REPO_ROOT
 from helpers.results import read_results
 
@@ -338,7 +339,7 @@ def word_f1_scorer(data: list[tuple[str, str]], vocab: dict[str, int], max_len: 
     true = [tags[:max_len] for _, tags in data]
 
     def word_f1(model: keras.Model) -> float:
-        predicted = model(X, training=False).numpy().argmax(-1)  # one eager call: no tracing per model
+        predicted = outputs_of(model, X).argmax(-1)
         guessed = ["".join(TAGS[k] for k in predicted[i, : len(true[i])]) for i in range(len(data))]
         return segmentation_prf(true, guessed)[2]
 
@@ -350,7 +351,7 @@ def accuracy_scorer(texts: list[str], labels, vocab: dict[str, int], max_len: in
     from helpers.text import encode
 
     X, y = encode(texts, vocab, max_len), np.asarray(labels)
-    return lambda model: float(np.mean((model(X, training=False).numpy()[:, 0] > 0.5) == y))
+    return lambda model: float(np.mean((outputs_of(model, X)[:, 0] > 0.5) == y))
 
 
 def segmentation_task(train, validation, test, vocab: dict[str, int], max_len: int) -> Task:

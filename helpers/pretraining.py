@@ -187,6 +187,7 @@ def pretrain(
     `model`: go on training this one (e.g. a loaded checkpoint; a fresh Adam) instead of a new one."""
     import keras
 
+    from helpers.models import compile_model
     from helpers.transformer import mask_characters
 
     if objective not in OBJECTIVES:
@@ -195,10 +196,7 @@ def pretrain(
     keras.utils.set_random_seed(config.seed)
     windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
     model = build_model(config, objective) if model is None else model
-    optimizer = keras.optimizers.Adam(config.lr)
-    model.compile(
-        optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=False
-    )
+    compile_model(model, keras.optimizers.Adam(config.lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     mask_id = vocab["[MASK]"]
     losses, window, progress = [], [], Progress(config.num_steps, objective, unit="step")
     position = 0
@@ -240,12 +238,15 @@ def objective_targets(
 
 def loss_and_accuracy(logits: np.ndarray, targets: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
     """Mean cross-entropy −log softmax(logits)[target] in nats, and how often the most likely
-    character is the target, over the positions that weigh."""
-    from helpers.losses import log_softmax
+    character is the target, over the positions that weigh. The cross-entropy is TensorFlow's fused
+    `sparse_softmax_cross_entropy_with_logits` in float32: the formula of `helpers.losses.log_softmax`
+    (notebook 01), which tests/unit/test_pretraining.py holds it to, without the float64 copies of
+    tens of millions of logits."""
+    import tensorflow as tf
 
-    log_p = log_softmax(logits)
-    loss = float(-np.take_along_axis(log_p, targets[..., None], -1)[..., 0][weight].mean())
-    return loss, float((logits.argmax(-1) == targets)[weight].mean())
+    chosen, wanted = logits[weight], targets[weight]  # only the positions that weigh: (n, vocab), (n,)
+    loss = float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(wanted, chosen)))
+    return loss, float((chosen.argmax(-1) == wanted).mean())
 
 
 def held_out_loss(
@@ -253,7 +254,9 @@ def held_out_loss(
 ) -> tuple[float, float]:
     """(loss, accuracy) of `model` on its objective's targets in `texts` (`objective_targets`)."""
     inputs, targets, weight = objective_targets(objective, texts, vocab, config, rng)
-    return loss_and_accuracy(model(inputs, training=False).numpy(), targets, weight)  # one eager call
+    from helpers.models import outputs_of
+
+    return loss_and_accuracy(outputs_of(model, inputs), targets, weight)
 
 
 # ---------------------------------------------------------------------------- checkpoints

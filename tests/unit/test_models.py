@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.models import DIRECTIONS, build_classifier, build_tagger, lengths_of, reverse_like, reverse_valid
+from helpers.models import (
+    DIRECTIONS,
+    build_classifier,
+    build_tagger,
+    compile_model,
+    lengths_of,
+    outputs_of,
+    reverse_like,
+    reverse_valid,
+)
 
 
 def test_reverse_valid_keeps_padding_at_the_end():
@@ -48,3 +57,39 @@ def test_right_to_left_by_reversal_sees_only_the_right_context(tf):
     out_b = reverse_like(tagger.predict(reverse_valid(b), verbose=0), b)
     assert np.allclose(out_a[0, 2:5], out_b[0, 2:5], atol=1e-7)  # positions after it do not move
     assert not np.allclose(out_a[0, :2], out_b[0, :2], atol=1e-7)
+
+
+def traces_of_training(tf, compile_with) -> int:
+    """How many times the first three training steps of a fresh tiny model are traced: a layer
+    whose Python body runs only while TensorFlow traces counts them."""
+    import keras
+
+    traced = []
+
+    def count(x):
+        traced.append(1)
+        return x
+
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Lambda(count), keras.layers.Dense(1)])
+    compile_with(model, keras.optimizers.Adam(0.01), "mse")
+    traced.clear()  # building the model ran it once, symbolically
+    X, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    for _ in range(3):
+        model.train_on_batch(X, y)
+    return len(traced)
+
+
+def test_compile_model_traces_the_training_step_once_where_plain_compile_traces_twice(tf):
+    def plain(model, optimizer, loss):
+        model.compile(optimizer=optimizer, loss=loss, jit_compile=False)
+
+    assert traces_of_training(tf, plain) == 2  # the double trace compile_model exists to avoid
+    assert traces_of_training(tf, compile_model) == 1
+
+
+def test_outputs_of_is_one_call_on_every_row_computed_in_chunks(tf):
+    model = build_tagger(10, embedding_dim=4, units=3, direction="bidirectional", seed=0)
+    ids = np.random.default_rng(0).integers(1, 10, size=(150, 7)).astype("int32")
+    whole = np.asarray(model(ids, training=False))
+    for batch_size in (1, 64, 150, 1000):
+        np.testing.assert_allclose(outputs_of(model, ids, batch_size), whole, rtol=1e-6, atol=1e-7)

@@ -50,6 +50,21 @@ def test_the_tag_copy_repeats_people_s_daily():
     assert not any(re_tag in copy[5] for re_tag in ("/n", "/v", "]nt"))
 
 
+def test_loss_and_accuracy_is_the_course_s_cross_entropy_on_the_positions_that_weigh(keras):
+    from helpers.losses import log_softmax
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=4.0, size=(6, 9, 50)).astype("float32")
+    targets = rng.integers(0, 50, size=(6, 9))
+    weight = rng.random((6, 9)) < 0.3
+    loss, accuracy = pretraining.loss_and_accuracy(logits, targets, weight)
+    log_p = np.take_along_axis(log_softmax(logits), targets[..., None], -1)[..., 0]  # float64, every position
+    assert loss == pytest.approx(-log_p[weight].mean(), rel=1e-6)
+    assert accuracy == (logits.argmax(-1) == targets)[weight].mean()
+    every = np.ones_like(weight)
+    assert pretraining.loss_and_accuracy(logits, targets, every)[0] == pytest.approx(-log_p.mean(), rel=1e-6)
+
+
 def test_backward_windows_read_the_text_reversed():
     vocab = {c: i + 2 for i, c in enumerate("abcdef")}
     rng = np.random.default_rng(0)
