@@ -23,6 +23,8 @@
 #   make pretrain-more  Part IV: longer pretraining vs ULMFiT's step, probed on sentiment: results/pretrain_more.json
 #   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review: results/finetune_all.json
 #   make peft           Part IV: notebook 11's parameter-efficient fine-tuning comparison: results/peft.json
+#   make direction-controls  Part IV: GPT unmasked, one character ahead, twice over vs ELMo, BERT: results/direction_controls.json
+#   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -42,11 +44,11 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,24p' Makefile | sed 's/^# *//'
+	@sed -n '2,27p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -114,21 +116,22 @@ site: $(STAMP)
 pretrain: $(STAMP)
 	$(BIN)/course pretrain
 
-# Part IV: 3,000 more updates per checkpoint, on the same text or on the reviews only (ULMFiT), probed
-# on review sentiment: results/pretrain_more.json (committed; its wall time is recorded in it)
-pretrain-more: $(STAMP)
-	$(BIN)/course pretrain-more
-
-# Part IV: every start fine-tuned for sentiment on every training review, 8 epochs, one seed:
-# results/finetune_all.json (committed; its wall time is recorded in it)
-finetune-all: $(STAMP)
-	$(BIN)/course finetune-all
-
-# Part IV, notebook 11: full fine-tuning, LoRA (ranks 1, 4, 16; attention or every dense layer), an
-# adapter, BitFit and frozen + head on both tasks at 100 and 1,000 labels, 3 seeds: results/peft.json
-# (committed; its wall time is recorded in it; it prints its progress and the time left)
-peft: $(STAMP)
-	$(BIN)/course peft
+# Part IV's long studies, each a `course` command writing one committed results file with its wall
+# time, printing its progress and the time left (course/studies.py describes each; `course NAME
+# --help` lists its options):
+#   pretrain-more       3,000 more updates per checkpoint, same text or reviews only (ULMFiT), probed on
+#                       review sentiment: results/pretrain_more.json
+#   finetune-all        every start fine-tuned for sentiment on every training review, 8 epochs, one
+#                       seed: results/finetune_all.json
+#   peft                notebook 11: full fine-tuning, LoRA (ranks 1, 4, 16), an adapter, BitFit and
+#                       frozen + head, both tasks at 100 and 1,000 labels, 3 seeds: results/peft.json
+#   direction-controls  notebook 10: GPT without its mask, one character ahead, twice over, against
+#                       ELMo and BERT, both tasks, 100 and 1,000 labels: results/direction_controls.json
+#   pretrain-seeds      notebook 10: the three objectives pretrained from 3 seeds at 1,000 updates
+#                       each, each set fine-tuned at 100 labels: results/pretrain_seeds.json
+STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds
+$(STUDIES): $(STAMP)
+	$(BIN)/course $@
 
 check-slides: $(STAMP) setup-browser
 	$(BIN)/course check-slides

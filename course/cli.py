@@ -14,6 +14,10 @@
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
     course peft [--seeds N] [--updates N] [--max-len L] [--out DIR]   notebook 11's comparison (results/peft.json)
+    course direction-controls [--seeds N] [--updates N] [--max-len L] [--out DIR]   Part IV: is it the second
+                                   direction? (results/direction_controls.json)
+    course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--max-len L] [--out DIR]
+                                   Part IV: three pretraining seeds (results/pretrain_seeds.json)
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
     course site [--out DIR]        the course as a static website in build/site/ (offline)
@@ -42,7 +46,8 @@ from helpers.params import ParameterError, SpecError
 # the order of `course --help`, as in the usage above
 ORDER = (
     "run", "params", "sweep", "tidy", "refresh", "student", "slides", "check-slides", "setup-browser",
-    "pretrain", "pretrain-more", "finetune-all", "peft", "results-full", "bench", "site",
+    "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "results-full",
+    "bench", "site",
 )  # fmt: skip
 
 

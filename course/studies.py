@@ -3,6 +3,10 @@
     make pretrain-more   (= course pretrain-more [--steps N])                → results/pretrain_more.json
     make finetune-all    (= course finetune-all [--epochs N] [--max-len L])  → results/finetune_all.json
     make peft            (= course peft [--seeds N] [--updates N] [--max-len L]) → results/peft.json (notebook 11)
+    make direction-controls (= course direction-controls [--seeds N] [--updates N] [--max-len L])
+                                                                  → results/direction_controls.json
+    make pretrain-seeds  (= course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] ...)
+                                                                  → results/pretrain_seeds.json
 
 **More pretraining, spent two ways** (`pretrain_more`). Section 6's frozen readers stay below
 TF-IDF on review sentiment. Two ways to spend more pretraining on that, each `steps` more updates
@@ -255,19 +259,22 @@ def pretrain_more(
 # ------------------------------------------------------------ fine-tuning on every review
 
 
-def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int, valid, report: Report, clock):
+def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int, valid, report: Report, clock, model):
     """The `on_update` of one start's fine-tuning: validation accuracy after each epoch (kept in
-    `tick.per_epoch`), and progress every `every` updates with the time left in all (`clock`)."""
+    `tick.per_epoch`), the weights of the best epoch so far (`tick.best`: the earliest on a tie),
+    and progress every `every` updates with the time left in all (`clock`)."""
 
     def tick():
         tick.done += 1
         clock.update(1)
         if tick.done % updates_per_epoch == 0:
             tick.per_epoch.append(valid())
+            if tick.per_epoch[-1] > max(tick.per_epoch[:-1], default=-1.0):
+                tick.best = (len(tick.per_epoch), model.get_weights())
         if tick.done % every == 0:
             report(f"  {name}: update {tick.done:,}/{num_updates:,}; {clock.status()}")
 
-    tick.done, tick.per_epoch = 0, []
+    tick.done, tick.per_epoch, tick.best = 0, [], (0, None)
     return tick
 
 
@@ -275,9 +282,9 @@ def finetune_all(
     config: FinetuneAll, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
 ) -> dict:
     """Fine-tune every start of `helpers.finetune.STARTS` for sentiment on every training review
-    (cut at max_len characters) for `epochs` epochs, notebook 10's way; score it on every test
-    review at the end, and on every validation review after each epoch (a learning curve that
-    never reads the test). Returns everything as a dict."""
+    (cut at max_len characters) for up to `epochs` epochs, notebook 10's way, scoring the validation
+    reviews after each epoch; keep the weights of the epoch with the best validation accuracy (the
+    earliest on a tie) and score them on every test review, once. Returns everything as a dict."""
     import keras
 
     from helpers.finetune import NEEDS, STARTS, build_task_model, fine_tune
@@ -302,24 +309,27 @@ def finetune_all(
             "sentiment", start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
         )
         valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
-        tick = epoch_ticker(start, updates_per_epoch, num_updates, config.every, valid, report, clock)
+        tick = epoch_ticker(start, updates_per_epoch, num_updates, config.every, valid, report, clock, model)
         report(
             f"[{k + 1}/{len(STARTS)}] {start}: {num_updates:,} updates ({config.epochs} epochs of {len(X):,} reviews)"
         )
         run = fine_tune(
-            model, frozen, X, y, lambda m: float(np.mean(predicted(m) == texts.y_test)),
+            model, frozen, X, y, valid,
             num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
             seed=config.seed, loss="binary_crossentropy", on_update=tick,
         )  # fmt: skip
-        result["correct"][start] = bits(predicted(model) == texts.y_test)
+        best_epoch, best_weights = tick.best
+        model.set_weights(best_weights)  # the best epoch on validation: the only weights the test reads
+        correct = predicted(model) == texts.y_test
+        result["correct"][start] = bits(correct)
         result["runs"][start] = {
-            "frozen": run.frozen,
-            "accuracy": run.fine_tuned,
+            "frozen_valid": run.frozen,
+            "accuracy": float(np.mean(correct)),
+            "best_epoch": best_epoch,
             "valid_per_epoch": tick.per_epoch,
             "seconds": round(run.seconds, 1),
         }
-        frozen_note = "" if run.frozen is None else f" (frozen stage: {run.frozen:.3f})"
-        report(f"  {start}: test accuracy {run.fine_tuned:.3f}{frozen_note}, {run.seconds:.0f} s")
+        report(f"  {start}: best on validation after epoch {best_epoch}; test accuracy {np.mean(correct):.3f}")
     names = ("epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
     result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
     result["data"] = {
@@ -422,21 +432,173 @@ def peft(config: Peft, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, 
     result = {"records": records, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
     result["pretrained_loss"] = lm_loss(pretraining.load_pretrained("masked", folder))
     names = ("seeds", "updates", "max_len", "num_eval", "batch_size")
-    result["parameters"] = {
-        **{n: getattr(config, n) for n in names},
-        "budgets": list(config.budgets),
-        "rates": PEFT_RATES,
-    }
+    return _finish(result, config, names, provenance, clock, rates=PEFT_RATES)
+
+
+def _finish(result: dict, config, names: tuple[str, ...], provenance: dict, clock: Progress, **extra) -> dict:
+    """Add a study's parameters (the config's `names`, its budgets, `extra`), the checkpoints'
+    identity, versions, hardware and wall time."""
+    result["parameters"] = {**{n: getattr(config, n) for n in names}, "budgets": list(config.budgets), **extra}
     result["checkpoints"] = {"made": provenance["made"], "files_sha256": provenance["files_sha256"]}
     result["versions"], result["hardware"] = versions(), hardware()
     result["total_seconds"] = result["wall_seconds"] = round(time.perf_counter() - clock.start, 1)
     return result
 
 
+@dataclass(frozen=True)
+class DirectionControls:
+    """`course direction-controls`: is it the second direction? Every pretrained start and the three
+    controls of `helpers.finetune.CONTROLS` (the forward checkpoint without its causal mask, with one
+    character of look-ahead, and twice over at ELMo's size), fine-tuned by notebook 10's procedure on
+    both tasks at two label budgets (one fixed label sample per budget, so runs pair by seed)."""
+
+    seeds: int = option(3, "--seeds", 2, 10, "seeds per start, task and budget")
+    updates: int = option(150, "--updates", 3, 100_000, "Adam updates of every run")
+    max_len: int = option(64, "--max-len", 8, 128, "characters read per text", "the checkpoints' positions")
+    budgets: tuple[int, ...] = (100, 1000)
+    starts: tuple[str, ...] = ()  # empty: every pretrained start of helpers.finetune.STARTS, then CONTROLS
+    num_eval: int = 1000  # validation and test texts scored per task
+    batch_size: int = 32
+    lr: float = 0.003  # the new output layer's rate, as in notebook 10
+    seed: int = 0
+    results: Path = REPO_ROOT / "results" / "direction_controls.json"
+    command: str = "course direction-controls"
+    help: str = "Part IV: GPT without its mask, with one character ahead, twice over, against ELMo and BERT (results/)"
+
+
+CONTROL_RATES = (3e-4, 1e-3)  # the pretrained layers' rates tried on validation (notebook 10 uses 3e-4)
+
+
+def _control_run(config: DirectionControls, task, start: str, rate: float, seed: int, folder: Path, pre) -> tuple:
+    """One fine-tuning run: (record without the test score, the task model)."""
+    import keras
+
+    from helpers.finetune import NEEDS, build_task_model, fine_tune
+
+    keras.utils.set_random_seed(seed)
+    checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
+    model, frozen = build_task_model(
+        task.name, start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
+    )
+    result = fine_tune(
+        model, frozen, task.X, task.y, task.validation, num_updates=config.updates, batch_size=config.batch_size,
+        lr=config.lr, lr_pretrained=rate, seed=seed, loss=task.loss, sample_weight=task.sample_weight,
+    )  # fmt: skip
+    record = {"start": start, "lr_pretrained": rate, "seed": seed, "validation": result.fine_tuned}
+    return {**record, "frozen_validation": result.frozen, "parameters": model.count_params()}, model
+
+
+def direction_controls(
+    config: DirectionControls, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+) -> dict:
+    """Per task, budget and start: the pretrained layers' rate chosen on validation with the first
+    seed (the best validation score; the smaller rate on a tie), then every other seed at that rate;
+    each kept run is scored on the test set once."""
+    from helpers.finetune import CONTROLS, STARTS
+
+    provenance, pre, vocab = checkpoints_for(texts, folder)
+    starts, seeds = config.starts or STARTS[1:] + CONTROLS, [config.seed + k for k in range(config.seeds)]
+    runs_per_start = len(CONTROL_RATES) + len(seeds) - 1
+    clock = Progress(len(config.budgets) * 2 * len(starts) * runs_per_start, "direction controls", unit="run")
+    records = []
+    for budget in config.budgets:
+        for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
+            for start in starts:
+                first = [_control_run(config, task, start, rate, seeds[0], folder, pre) for rate in CONTROL_RATES]
+                best = max(range(len(first)), key=lambda k: (first[k][0]["validation"], -k))
+                rate = CONTROL_RATES[best]
+                kept = [first[best]] + [_control_run(config, task, start, rate, s, folder, pre) for s in seeds[1:]]
+                records += [{"task": name, "budget": budget, **r, "test": task.test(m)} for r, m in kept]
+                clock.update(runs_per_start)
+                tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(seeds) :])
+                report(f"{name}, {budget} labels, {start}: rate {rate:g}, test {tests}; {clock.status()}")
+    names = ("seeds", "updates", "max_len", "num_eval", "batch_size", "lr", "seed")
+    result = {"records": records, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
+    return _finish(result, config, names, provenance, clock, rates_tried=list(CONTROL_RATES))
+
+
+@dataclass(frozen=True)
+class PretrainSeeds:
+    """`course pretrain-seeds`: how far a pretraining seed moves Part IV's verdict. The three
+    objectives pretrained again from `seeds` seeds, at a smaller budget than the committed
+    checkpoints (`steps` updates each, their other settings unchanged), and each seed's set
+    fine-tuned as notebook 10's full-size run does (two stages, `updates` updates at rates `lr` and
+    `lr_pretrained`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch
+    beside them. The checkpoints go to build/pretrain_seeds/ (not committed); the results keep
+    their SHA-256."""
+
+    seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
+    steps: int = option(1000, "--steps", 10, 100_000, "pretraining updates per objective and seed")
+    ft_seeds: int = option(3, "--ft-seeds", 2, 10, "fine-tuning seeds per pretraining seed, start and task")
+    updates: int = option(150, "--updates", 3, 100_000, "Adam updates of every fine-tuning run")
+    max_len: int = option(64, "--max-len", 8, 128, "characters read per text", "the checkpoints' positions")
+    budgets: tuple[int, ...] = (100,)
+    starts: tuple[str, ...] = ()  # empty: every start of helpers.finetune.STARTS (scratch once, not per seed)
+    num_eval: int = 1000  # validation and test texts scored per task
+    batch_size: int = 32
+    lr: float = 0.003  # notebook 10's rates: the new layer (and scratch), then the pretrained layers
+    lr_pretrained: float = 0.0003
+    seed: int = 0  # the label sample; fine-tuning seeds seed, seed + 1, ...
+    folder: Path = REPO_ROOT / "build" / "pretrain_seeds"
+    results: Path = REPO_ROOT / "results" / "pretrain_seeds.json"
+    command: str = "course pretrain-seeds"
+    help: str = "Part IV: the three objectives pretrained from 3 seeds (smaller budget), each fine-tuned (results/)"
+
+
+def _pretrain_one_seed(config: PretrainSeeds, p: int, base, texts: Texts, vocab: dict, provenance: dict, report):
+    """Pretrain every objective from seed `p`; save them under config.folder/seed-p; return
+    (folder, config, held-out losses)."""
+    pre = replace(base, seed=p, num_steps=config.steps)
+    models, curves, seconds = {}, {}, {}
+    for objective in pretraining.OBJECTIVES:
+        models[objective], curves[objective], seconds[objective] = pretraining.pretrain(
+            objective, texts.pretraining, vocab, pre, report=report, every=max(1, config.steps // 5)
+        )
+    where = config.folder / f"seed-{p}"
+    text = pretraining.PretrainingText(texts.pretraining, provenance["data"]["counts"])
+    pretraining.write_checkpoints(models, curves, seconds, vocab, pre, text, config.command, where)
+    return where, pre, held_out_losses(models, texts, vocab, pre)
+
+
+def pretrain_seeds(
+    config: PretrainSeeds, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+) -> dict:
+    """Every pretraining seed's checkpoints, their held-out losses, and one record per fine-tuning
+    run (its pretraining seed; None for scratch, which reads no checkpoint and runs once)."""
+    from helpers.finetune import STARTS
+
+    provenance, base, vocab = checkpoints_for(texts, folder)
+    ft_seeds = [config.seed + k for k in range(config.ft_seeds)]
+    starts = config.starts or STARTS
+    clock = Progress(config.seeds, "pretraining seeds", unit="seed")
+    records, held, files = [], {}, {}
+    for p in range(config.seeds):
+        where, pre, held[p] = _pretrain_one_seed(config, p, base, texts, vocab, provenance, report)
+        files[p] = pretraining.read_provenance(where)["files_sha256"]
+        for budget in config.budgets:
+            for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
+                for start in [s for s in starts if s != "scratch" or p == 0]:
+                    for s in ft_seeds:
+                        record, model = _control_run(config, task, start, config.lr_pretrained, s, where, pre)
+                        seed_of = None if start == "scratch" else p
+                        records.append({"pretraining_seed": seed_of, "task": name, "budget": budget, **record,
+                                        "test": task.test(model)})  # fmt: skip
+                    tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(ft_seeds) :])
+                    report(f"pretraining seed {p}, {name}, {start}: test {tests}; {clock.status()}")
+        clock.update(1)
+        report(f"pretraining seed {p} pretrained and fine-tuned; {clock.status()}")
+    names = ("seeds", "steps", "ft_seeds", "updates", "max_len", "num_eval", "batch_size", "lr", "lr_pretrained")
+    result = {"records": records, "held_out": held, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
+    result["seed_checkpoints_sha256"] = files
+    return _finish(result, config, (*names, "seed"), provenance, clock)
+
+
 STUDIES = {
     "pretrain-more": (PretrainMore, pretrain_more),
     "finetune-all": (FinetuneAll, finetune_all),
     "peft": (Peft, peft),
+    "direction-controls": (DirectionControls, direction_controls),
+    "pretrain-seeds": (PretrainSeeds, pretrain_seeds),
 }
 
 

@@ -3,6 +3,8 @@ readers of Part IV's two long studies, and how their stored answers are read bac
 
     make pretrain-more   → results/pretrain_more.json   (`course.studies.pretrain_more`)
     make finetune-all    → results/finetune_all.json    (`course.studies.finetune_all`)
+    make direction-controls → results/direction_controls.json (`course.studies.direction_controls`)
+    make pretrain-seeds  → results/pretrain_seeds.json  (`course.studies.pretrain_seeds`)
 
 The studies themselves (more pretraining spent two ways — longer, or ULMFiT's step on the review
 lines — and fine-tuning every start on every training review) are maintainer's runs in
@@ -32,6 +34,10 @@ RESULTS_FILE = REPO_ROOT / "results" / "pretrain_more.json"
 REBUILD = "make pretrain-more"
 FINETUNE_FILE = REPO_ROOT / "results" / "finetune_all.json"
 FINETUNE_REBUILD = "make finetune-all"
+CONTROLS_FILE = REPO_ROOT / "results" / "direction_controls.json"
+CONTROLS_REBUILD = "make direction-controls"
+SEEDS_FILE = REPO_ROOT / "results" / "pretrain_seeds.json"
+SEEDS_REBUILD = "make pretrain-seeds"
 
 
 def bits(correct: np.ndarray) -> str:

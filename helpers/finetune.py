@@ -34,11 +34,16 @@ from helpers.models import compile_model
 from helpers.text import PAD
 
 STARTS = ("scratch", "one-way (GPT)", "two one-way joined (ELMo)", "two-way (BERT)")
+# controls for the direction question (`course direction-controls`): the forward checkpoint only,
+# given what ELMo and BERT have besides a second direction: no causal mask, one character ahead,
+# or twice the encoder (ELMo's parameters and compute)
+CONTROLS = ("one-way, mask off", "one-way + next state", "two one-way, same way")
 NEEDS = {  # the checkpoints each start reads
     "scratch": (),
     "one-way (GPT)": ("forward",),
     "two one-way joined (ELMo)": ("forward", "backward"),
     "two-way (BERT)": ("masked",),
+    **{control: ("forward",) for control in CONTROLS},
 }
 
 
@@ -77,23 +82,36 @@ def encoder_of(model: keras.Model, name: str) -> keras.Model:
 
 
 def features(start: str, ids, pretrained: dict[str, keras.Model], make_scratch: Callable[[], keras.Model]):
-    """The per-position states a start gives for the ids tensor, and the encoders to freeze."""
+    """The per-position states a start gives for the ids tensor, and the encoders to freeze
+    (`STARTS`, then the direction study's `CONTROLS`)."""
     if start == "scratch":
         encoder = encoder_of(make_scratch(), "scratch_encoder")
         return encoder(ids), []
-    if start == "one-way (GPT)":
-        encoder = encoder_of(pretrained["forward"], "forward_encoder")
-        return encoder(ids), [encoder]
     if start == "two-way (BERT)":
         encoder = encoder_of(pretrained["masked"], "masked_encoder")
         return encoder(ids), [encoder]
+    if start not in NEEDS:
+        raise ValueError(f"start {start!r}: choose one of {STARTS + CONTROLS}")
+    forward = encoder_of(pretrained["forward"], "forward_encoder")
+    if start == "one-way (GPT)":
+        return forward(ids), [forward]
     if start == "two one-way joined (ELMo)":
-        forward = encoder_of(pretrained["forward"], "forward_encoder")
         backward = encoder_of(pretrained["backward"], "backward_encoder")
-        reversed_ids = ReverseValid()(ids, ids)
-        backward_states = ReverseValid()(backward(reversed_ids), ids)
+        backward_states = ReverseValid()(backward(ReverseValid()(ids, ids)), ids)
         return keras.layers.Concatenate()([forward(ids), backward_states]), [forward, backward]
-    raise ValueError(f"start {start!r}: choose one of {STARTS}")
+    if start == "one-way, mask off":  # the forward weights in the two-way model: the same layers, no mask
+        model = make_scratch()
+        model.set_weights(pretrained["forward"].get_weights())
+        unmasked = encoder_of(model, "unmasked_forward_encoder")
+        return unmasked(ids), [unmasked]
+    if start == "one-way + next state":  # [h_t ; h_{t+1}], zeros after the last position
+        states = forward(ids)
+        ahead = keras.layers.Lambda(lambda h: keras.ops.pad(h[:, 1:], [[0, 0], [0, 1], [0, 0]]))(states)
+        return keras.layers.Concatenate()([states, ahead]), [forward]
+    twin = keras.models.clone_model(pretrained["forward"])  # two one-way, same way: ELMo's size
+    twin.set_weights(pretrained["forward"].get_weights())
+    second = encoder_of(twin, "forward_encoder_2")
+    return keras.layers.Concatenate()([forward(ids), second(ids)]), [forward, second]
 
 
 def build_task_model(

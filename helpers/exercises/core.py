@@ -92,6 +92,13 @@ class Mistake:
     hint: str
 
 
+def variants(reference: Callable[..., Any], *wrong: tuple[dict[str, Any], str]) -> list[Mistake]:
+    """Mistakes that are the reference computed another way: each (keywords, hint) gives the
+    Mistake whose answer is `reference(*args, **keywords)`, for a reference whose keywords switch
+    its known mistakes on."""
+    return [Mistake(functools.partial(reference, **keywords), hint) for keywords, hint in wrong]
+
+
 class AnyOf(tuple):
     """A reference value with more than one right form (e.g. Adam with ε before or after the bias
     correction): an answer equal to any one of them is right."""

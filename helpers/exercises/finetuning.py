@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng, variants
 
 
 def check_paired_interval(fn: Any) -> Verdict:
@@ -38,21 +38,16 @@ def check_paired_interval(fn: Any) -> Verdict:
         cases,
         interval,
         what="the paired 95% interval",
-        mistakes=[
-            Mistake(
-                lambda a, b: interval(a, b, quantile=1.96),
-                "your interval uses the normal quantile 1.96, too narrow for a handful of seeds.",
-            ),
-            Mistake(
-                lambda a, b: interval(a, b, paired=False),
+        mistakes=variants(
+            interval,
+            ({"quantile": 1.96}, "your interval uses the normal quantile 1.96, too narrow for a handful of seeds."),
+            (
+                {"paired": False},
                 "your interval treats a and b as independent, though each a is paired with a b by seed.",
             ),
-            Mistake(
-                lambda a, b: interval(a, b, ddof=0),
-                "your standard deviation divides by n (the population formula, ddof=0).",
-            ),
-            Mistake(lambda a, b: interval(a, b, root=False), "your standard error divides s by n."),
-        ],
+            ({"ddof": 0}, "your standard deviation divides by n (the population formula, ddof=0)."),
+            ({"root": False}, "your standard error divides s by n."),
+        ),
     )
 
 

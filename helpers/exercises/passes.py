@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng, variants
 from helpers.gradients import numerical_gradient
 from helpers.losses import sigmoid
 from helpers.rnn import rnn_forward
@@ -114,17 +114,17 @@ def check_lstm_forget_grad(fn: Any) -> Verdict:
         rtol=1e-6,
         atol=1e-10,
         mistakes=[
-            Mistake(
-                lambda *a: _lstm_gate_grad(*a, through_h=False),
-                "your gradient reaches c_t without passing through h_t = o ⊙ tanh(c_t).",
-            ),
-            Mistake(
-                lambda *a: _lstm_gate_grad(*a, sigmoid_grad=False),
-                "your gradient stops at the gate's value f: it never passes through the gate's sigmoid.",
-            ),
-            Mistake(
-                lambda *a: _lstm_gate_grad(*a, old_c=False),
-                "your gradient uses the memory after the step, not the one the forget gate multiplies.",
+            *variants(
+                _lstm_gate_grad,
+                ({"through_h": False}, "your gradient reaches c_t without passing through h_t = o ⊙ tanh(c_t)."),
+                (
+                    {"sigmoid_grad": False},
+                    "your gradient stops at the gate's value f: it never passes through the gate's sigmoid.",
+                ),
+                (
+                    {"old_c": False},
+                    "your gradient uses the memory after the step, not the one the forget gate multiplies.",
+                ),
             ),
             Mistake(
                 lambda *a: _lstm_gate_grad(*a) / len(a[0]),
@@ -164,24 +164,22 @@ def check_clip_by_global_norm(fn: Any) -> Verdict:
         cases,
         _clip_global,
         what="the clipped gradients and their global norm",
-        mistakes=[
-            Mistake(
-                lambda g, t: _clip_global(g, t, joint=False),
+        mistakes=variants(
+            _clip_global,
+            (
+                {"joint": False},
                 "your function clips each array by its own norm (that is Keras's clipnorm, not global_clipnorm).",
             ),
-            Mistake(
-                lambda g, t: _clip_global(g, t, sum_of_norms=True),
+            (
+                {"sum_of_norms": True},
                 "your global norm adds up the arrays' norms; it is not the length of all entries as one vector.",
             ),
-            Mistake(
-                lambda g, t: _clip_global(g, t, always=True),
-                "your function also stretches gradients that are already shorter than clip_norm.",
-            ),
-            Mistake(
-                lambda g, t: _clip_global(g, t, norm_after=True),
+            ({"always": True}, "your function also stretches gradients that are already shorter than clip_norm."),
+            (
+                {"norm_after": True},
                 "the norm you return is measured after clipping; tf.clip_by_global_norm returns the one before.",
             ),
-        ],
+        ),
     )
 
 
@@ -221,14 +219,9 @@ def check_rnn_grad_h0(fn: Any) -> Verdict:
         what="∂L/∂h_0",
         rtol=1e-5,
         atol=1e-8,
-        mistakes=[
-            Mistake(
-                lambda *a: _grad_h0(*a, use_tanh_grad=False),
-                "your reverse pass leaves out tanh's derivative at every step.",
-            ),
-            Mistake(
-                lambda *a: _grad_h0(*a, transpose=False),
-                "your reverse pass multiplies by U the same way the forward pass does.",
-            ),
-        ],
+        mistakes=variants(
+            _grad_h0,
+            ({"use_tanh_grad": False}, "your reverse pass leaves out tanh's derivative at every step."),
+            ({"transpose": False}, "your reverse pass multiplies by U the same way the forward pass does."),
+        ),
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.exercises.core import Mistake, Verdict, check_function, input_rng
+from helpers.exercises.core import Mistake, Verdict, check_function, input_rng, variants
 from helpers.models import reverse_like
 
 
@@ -32,21 +32,15 @@ def check_corpus_perplexity(fn: Any) -> Verdict:
         _corpus_perplexity,
         what="the corpus perplexity",
         mistakes=[
-            Mistake(
-                lambda losses, lengths: _corpus_perplexity(losses, lengths, weighted=False),
-                "your mean loss counts every sentence the same, whatever its number of characters.",
-            ),
-            Mistake(
-                lambda losses, lengths: _corpus_perplexity(losses, lengths, weighted=False, of_each=True),
-                "your function averages the sentences' own perplexities.",
-            ),
-            Mistake(
-                lambda losses, lengths: _corpus_perplexity(losses, lengths, of_each=True),
-                "your function averages the sentences' own perplexities (weighted by length).",
-            ),
-            Mistake(
-                lambda losses, lengths: _corpus_perplexity(losses, lengths, base=2.0),
-                "your function reads the losses as bits (base 2); the course's losses are in nats.",
+            *variants(
+                _corpus_perplexity,
+                (
+                    {"weighted": False},
+                    "your mean loss counts every sentence the same, whatever its number of characters.",
+                ),
+                ({"weighted": False, "of_each": True}, "your function averages the sentences' own perplexities."),
+                ({"of_each": True}, "your function averages the sentences' own perplexities (weighted by length)."),
+                ({"base": 2.0}, "your function reads the losses as bits (base 2); the course's losses are in nats."),
             ),
             Mistake(
                 lambda losses, lengths: float(np.sum(np.multiply(losses, lengths)) / np.sum(lengths)),

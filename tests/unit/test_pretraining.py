@@ -167,13 +167,13 @@ def test_reverse_valid_lines_up_a_backward_reader(keras):
 
 @pytest.mark.parametrize("task", ["segmentation", "sentiment"])
 def test_fine_tuning_freezes_then_unfreezes_the_pretrained_encoder(keras, checkpoints, task):
-    from helpers.finetune import STARTS, build_task_model, fine_tune
+    from helpers.finetune import CONTROLS, STARTS, build_task_model, fine_tune
 
     folder, _ = checkpoints
     X = np.array([[3, 4, 5, 0], [6, 7, 0, 0], [3, 3, 3, 3], [8, 9, 10, 0]] * 2, dtype="int32")
     y = (X % 4).astype("int32") if task == "segmentation" else np.array([0, 1, 0, 1] * 2, dtype="float32")
     loss = "sparse_categorical_crossentropy" if task == "segmentation" else "binary_crossentropy"
-    for start in STARTS:
+    for start in STARTS + CONTROLS:
         pretrained = {o: pretraining.load_pretrained(o, folder) for o in pretraining.OBJECTIVES}
         model, frozen = build_task_model(task, start, 4, pretrained, lambda: pretraining.build_model(TINY, "masked"))
         assert bool(frozen) == (start != "scratch")
@@ -193,6 +193,42 @@ def test_fine_tuning_freezes_then_unfreezes_the_pretrained_encoder(keras, checkp
             assert any(not np.array_equal(a, b) for a, b in zip(before, seen[1])), "stage 2 must move it"
         else:
             assert result.frozen is None
+
+
+@pytest.mark.parametrize(
+    "start, sees_ahead, encoders",
+    [
+        ("one-way (GPT)", 0, 1),
+        ("one-way, mask off", 3, 1),  # every later position
+        ("one-way + next state", 1, 1),  # exactly one character ahead
+        ("two one-way, same way", 0, 2),  # ELMo's size, still left to right
+        ("two one-way joined (ELMo)", 3, 2),
+    ],
+)
+def test_each_direction_control_sees_what_its_name_says(keras, checkpoints, start, sees_ahead, encoders):
+    """Change the character k places after position 0: the tag probabilities at 0 move only for
+    k ≤ sees_ahead; the encoders are the forward checkpoint's, counted."""
+    from helpers.finetune import NEEDS, build_task_model
+
+    folder, _ = checkpoints
+    pretrained = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
+    keras.utils.set_random_seed(0)
+    model, frozen = build_task_model(
+        "segmentation", start, 4, pretrained, lambda: pretraining.build_model(TINY, "masked")
+    )
+    assert len(frozen) == encoders
+    base = np.array([[3, 4, 5, 6]], dtype="int32")
+    at_0 = model(base, training=False).numpy()[0, 0]
+    for k in (1, 2, 3):
+        changed = base.copy()
+        changed[0, k] = 9
+        moved = not np.allclose(model(changed, training=False).numpy()[0, 0], at_0, atol=1e-7)
+        assert moved == (k <= sees_ahead), f"{start}: position 0 {'sees' if moved else 'misses'} position {k}"
+    if start in ("one-way (GPT)", "one-way + next state", "two one-way, same way"):
+        for encoder in frozen:  # a copy of the forward checkpoint's encoder layers, weights unchanged
+            n = len(encoder.get_weights())
+            for a, b in zip(encoder.get_weights(), pretrained["forward"].get_weights()[:n], strict=True):
+                np.testing.assert_array_equal(a, b)
 
 
 def test_verdict_lines_pair_runs_by_seed():
@@ -314,7 +350,7 @@ def test_the_study_never_trains_or_fits_on_a_test_review(text):
     assert set(np.unique(texts.y_train)) == set(np.unique(texts.y_test)) == {0, 1}
 
 
-def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoints):
+def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_on_validation(checkpoints):
     from course import studies
     from helpers import adaptation
     from helpers.finetune import STARTS
@@ -330,8 +366,9 @@ def test_fine_tuning_on_every_review_runs_every_start_for_whole_epochs(checkpoin
     for start, run in result["runs"].items():
         correct = adaptation.correct_of(result["correct"][start])
         assert len(correct) == 3 and run["accuracy"] == correct.mean()
-        assert (run["frozen"] is None) == (start == "scratch")
+        assert (run["frozen_valid"] is None) == (start == "scratch")
         assert len(run["valid_per_epoch"]) == 2 and all(0 <= a <= 1 for a in run["valid_per_epoch"])
+        assert run["best_epoch"] == int(np.argmax(run["valid_per_epoch"])) + 1  # the earliest best: kept, tested
     assert [line for line in lines if "update 6/6" in line] and lines[0].startswith("[1/4]")
     assert result["data"]["test reviews longer than max_len"] == 0
     with pytest.raises(ValueError, match="positions"):
@@ -458,3 +495,82 @@ def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoint
     assert result["versions"] and result["hardware"] and result["wall_seconds"] >= 0
     with pytest.raises(ValueError, match="positions"):
         studies.peft(studies.Peft(max_len=TINY.seq_len + 1), texts, folder, lines.append)
+
+
+def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept_run_once(checkpoints, monkeypatch):
+    """`course direction-controls` on the tiny checkpoints: per (task, start) the pretrained layers'
+    rate with the best validation score on the first seed (the smaller on a tie), every seed at it."""
+    from course import studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    calls, real = [], studies._control_run
+
+    def spy(config, task, start, rate, seed, *args):
+        record, model = real(config, task, start, rate, seed, *args)
+        calls.append((task.name, start, rate, seed, record["validation"]))
+        return record, model
+
+    monkeypatch.setattr(studies, "_control_run", spy)
+    lines = []
+    starts = ("one-way + next state",)  # one of them: the rule is the same for every start
+    config = studies.DirectionControls(seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,), num_eval=5, batch_size=3,
+                                       starts=starts)  # fmt: skip
+    result = studies.direction_controls(config, texts, folder, lines.append)
+    records = result["records"]
+    assert len(records) == 2 * len(starts) * 2 and len(calls) == 2 * len(starts) * 3  # 2 rates + 1 more seed
+    for task in ("segmentation", "sentiment"):
+        for start in starts:
+            tried = [(v, -k, rate) for k, (t, s, rate, seed, v) in enumerate(c for c in calls if c[:2] == (task, start))
+                     if seed == 0]  # fmt: skip
+            chosen = max(tried)[2]
+            kept = [r for r in records if (r["task"], r["start"]) == (task, start)]
+            assert [r["seed"] for r in kept] == [0, 1] and {r["lr_pretrained"] for r in kept} == {chosen}
+            assert all(0 <= r["test"] <= 1 and r["parameters"] > 0 for r in kept)
+    assert "[6/6]" in lines[-1] and lines[-1].endswith("about 00:00 left") and len(lines) == 2 * len(starts)
+    assert result["versions"] and result["hardware"] and result["parameters"]["rates_tried"] == [3e-4, 1e-3]
+
+
+def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(checkpoints, tmp_path):
+    """`course pretrain-seeds` on the tiny checkpoints' settings: each seed's three checkpoints saved
+    (with that seed and the smaller budget in their provenance, and different weights), each
+    fine-tuned; scratch once, not per pretraining seed."""
+    from course import studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {"held": TEXTS[:3]}, TEXTS[3:6],
+                          positive[3:6])  # fmt: skip
+    lines = []
+    config = studies.PretrainSeeds(seeds=2, steps=3, ft_seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,),
+                                   starts=("scratch", "one-way (GPT)"), num_eval=5, batch_size=3,
+                                   folder=tmp_path / "seeds")  # fmt: skip
+    result = studies.pretrain_seeds(config, texts, folder, lines.append)
+    records = result["records"]
+    gpt = [r for r in records if r["start"] == "one-way (GPT)"]
+    scratch = [r for r in records if r["start"] == "scratch"]
+    assert len(gpt) == 2 * 2 * 2 and len(scratch) == 2 * 2  # (seeds ×) tasks × fine-tuning seeds
+    assert sorted({r["pretraining_seed"] for r in gpt}) == [0, 1] and {r["pretraining_seed"] for r in scratch} == {None}
+    assert all(r["lr_pretrained"] == config.lr_pretrained and 0 <= r["test"] <= 1 for r in records)
+    for p in (0, 1):
+        provenance = pretraining.read_provenance(tmp_path / "seeds" / f"seed-{p}")
+        assert provenance["config"]["seed"] == p and provenance["config"]["num_steps"] == 3
+        assert provenance["files_sha256"] == result["seed_checkpoints_sha256"][p]
+        assert set(result["held_out"][p]) == set(pretraining.OBJECTIVES)
+    first, second = result["seed_checkpoints_sha256"][0], result["seed_checkpoints_sha256"][1]
+    assert first["forward.weights.h5"] != second["forward.weights.h5"]
+    assert lines[-1].endswith("about 00:00 left") and "[2/2]" in lines[-1]
+
+
+def test_the_epoch_ticker_keeps_the_earliest_best_epoch_on_validation():
+    from course import studies
+
+    scores = iter([0.5, 0.7, 0.7, 0.6])
+    model = type("Model", (), {"epoch": 0, "get_weights": lambda self: [self.epoch]})()
+    clock = studies.Progress(8, "test")
+    tick = studies.epoch_ticker("x", 2, 8, 100, lambda: next(scores), lambda line: None, clock, model)
+    for update in range(8):
+        model.epoch = update // 2 + 1  # the weights as they are during epoch 1, 2, ...
+        tick()
+    assert tick.per_epoch == [0.5, 0.7, 0.7, 0.6] and tick.best == (2, [2])
