@@ -318,8 +318,8 @@ def finetune_all(
             num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
             seed=config.seed, loss="binary_crossentropy", on_update=tick,
         )  # fmt: skip
-        best_epoch, best_weights = tick.best
-        model.set_weights(best_weights)  # the best epoch on validation: the only weights the test reads
+        best_epoch = tick.best[0]
+        model.set_weights(tick.best[1])  # the best epoch on validation: the only weights the test reads
         correct = predicted(model) == texts.y_test
         result["correct"][start] = bits(correct)
         result["runs"][start] = {
@@ -332,12 +332,9 @@ def finetune_all(
         report(f"  {start}: best on validation after epoch {best_epoch}; test accuracy {np.mean(correct):.3f}")
     names = ("epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
     result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
-    result["data"] = {
-        "training reviews": len(texts.train),
-        "validation reviews": len(texts.valid),
-        "test reviews": len(texts.test),
-        "test reviews longer than max_len": sum(len(t) > config.max_len for t in texts.test),
-    }
+    result["data"] = {"training reviews": len(texts.train), "validation reviews": len(texts.valid),
+                      "test reviews": len(texts.test),
+                      "test reviews longer than max_len": sum(len(t) > config.max_len for t in texts.test)}  # fmt: skip
     return tfidf_and_provenance(result, texts, provenance, clock.start)
 
 
