@@ -1,5 +1,5 @@
-"""Review sentiment at full data, read in notebook 10's section 8: the names of the arms and
-readers of Part IV's two long studies, and how their stored answers are read back and compared.
+"""Part IV at full size, read in notebook 10's section 8: the names of the arms and
+readers of Part IV's four long studies, and how their stored answers are read back and compared.
 
     make pretrain-more   → results/pretrain_more.json   (`course.studies.pretrain_more`)
     make finetune-all    → results/finetune_all.json    (`course.studies.finetune_all`)
@@ -7,7 +7,8 @@ readers of Part IV's two long studies, and how their stored answers are read bac
     make pretrain-seeds  → results/pretrain_seeds.json  (`course.studies.pretrain_seeds`)
 
 The studies themselves (more pretraining spent two ways — longer, or ULMFiT's step on the review
-lines — and fine-tuning every start on every training review) are maintainer's runs in
+lines —, fine-tuning every start on every training review, the direction controls and three
+pretraining seeds) are maintainer's runs in
 `course/studies.py`; a notebook only reads their results. Each result stores which test reviews
 a reader got right as a string of 0s and 1s (`bits`, `correct_of`), so that two readers can be
 compared review by review (`paired_interval`). Tested in tests/unit/test_pretraining.py.
