@@ -21,7 +21,7 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return `nb` with normalised metadata (outputs untouched)."""
+    """Return `nb` with normalised metadata, and its stream outputs joined (`joined_streams`)."""
     nb.nbformat, nb.nbformat_minor = 4, 5
     course = nb.metadata.get("course")  # the course's own notebook metadata (declared numbers)
     nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
@@ -32,10 +32,24 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if "id" not in cell:
             cell["id"] = f"cell-{i:02d}"
         if cell.cell_type == "code":
+            cell.outputs = joined_streams(cell.outputs)
             for out in cell.outputs:  # keep only the metadata that names a recorded result
                 if "metadata" in out and out.output_type in ("display_data", "execute_result"):
                     out.metadata = nbformat.from_dict({k: v for k, v in out.metadata.items() if k == "record"})
     return nb
+
+
+def joined_streams(outputs: list) -> list:
+    """Consecutive stream outputs of one name (stdout, stderr) as one: how a cell's printing
+    arrives in chunks depends on timing, not on what it printed (nbval joins them too)."""
+    joined: list = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if last and out.output_type == last.output_type == "stream" and out.name == last.name:
+            last.text += out.text
+        else:
+            joined.append(out)
+    return joined
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:

@@ -24,6 +24,20 @@ def compile_model(model, optimizer, loss, metrics=None):
     return model
 
 
+def restart(model, fresh):
+    """Give `model` the state of `fresh`, a model of the same shape built and compiled just now:
+    its weights, and its optimizer's variables (step 0, Adam's moments at zero). Returns `model`.
+
+    Training `model` afterwards gives exactly the numbers training `fresh` would (tested), but
+    its training step is already traced, so a run skips a second or so of tracing. Notebooks 07
+    and 08 train many models of a few shapes: each run builds its fresh model (the seed draws its
+    weights) and trains the one model of that shape, restarted."""
+    model.set_weights(fresh.get_weights())
+    for mine, theirs in zip(model.optimizer.variables, fresh.optimizer.variables, strict=True):
+        mine.assign(theirs)
+    return model
+
+
 def outputs_of(model, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """model(X) as a NumPy array, computed eagerly `batch_size` rows at a time. Eager: a model built
     for one run is called a few times, and tracing `predict` for it would cost more than the call.

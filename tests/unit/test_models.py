@@ -12,6 +12,7 @@ from helpers.models import (
     compile_model,
     lengths_of,
     outputs_of,
+    restart,
     reverse_like,
     reverse_valid,
 )
@@ -91,5 +92,27 @@ def test_outputs_of_is_one_call_on_every_row_computed_in_chunks(tf):
     model = build_tagger(10, embedding_dim=4, units=3, direction="bidirectional", seed=0)
     ids = np.random.default_rng(0).integers(1, 10, size=(150, 7)).astype("int32")
     whole = np.asarray(model(ids, training=False))
-    for batch_size in (1, 64, 150, 1000):
+    for batch_size in (7, 64, 150, 1000):  # 7: the last chunk is short
         np.testing.assert_allclose(outputs_of(model, ids, batch_size), whole, rtol=1e-6, atol=1e-7)
+
+
+def test_a_restarted_model_trains_exactly_as_the_fresh_one_would(tf):
+    """`restart` gives a used model a fresh model's weights and optimizer state: training it then
+    matches training the fresh model bit for bit, after the used one has trained on other data."""
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(1, 30, size=(96, 9)).astype("int32"), rng.integers(0, 2, size=96)
+
+    def build(seed):
+        return build_classifier(30, embedding_dim=4, units=3, direction="left-to-right", seed=seed)
+
+    def train(model):
+        model.fit(X, y, epochs=2, batch_size=32, shuffle=True, verbose=0)
+        return outputs_of(model, X)
+
+    used = build(7)
+    train(used)  # it has moved: its weights and Adam's moments are no longer a fresh model's
+    expected = train(build(1))
+    assert not np.array_equal(train(used), expected)  # trained on, without a restart, it differs
+    restarted = restart(used, build(1))
+    assert restarted is used and int(used.optimizer.iterations.numpy()) == 0
+    np.testing.assert_array_equal(train(used), expected)

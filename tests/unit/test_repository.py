@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -166,6 +167,17 @@ def test_notebooks_are_tidy_and_generated_cells_current():
     for path in NOTEBOOKS:
         nav = [c for c in cells(path) if "course-nav" in c["metadata"].get("tags", [])]
         assert len(nav) == 2 and "(you are here)" in source(nav[0])
+
+
+def test_tidy_joins_a_cells_stream_chunks_and_nothing_else():
+    """Printing that arrived in two chunks is stored as one output; stdout and stderr stay apart."""
+    from course.notebooks import joined_streams
+
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a"), out("stream", name="stdout", text="\n")]
+    outputs += [out("stream", name="stderr", text="w"), out("stream", name="stdout", text="b")]
+    joined = joined_streams(outputs)
+    assert [(o.name, o.text) for o in joined] == [("stdout", "a\n"), ("stderr", "w"), ("stdout", "b")]
 
 
 def test_readme_lists_every_notebook():
