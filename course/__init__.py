@@ -15,7 +15,9 @@ student edition, the slides and the website; set up the browser the classroom te
     browser       Debian's Chromium: installed once by the set-up, driven by the tests
     bench         benchmarks that print figures (never fail on time)
     full_results  results/full_size.json (Part III at full size)
-    studies       Part IV's long studies: make pretrain-more, finetune-all, peft (results/)
+    studies       Part IV's long studies: make pretrain-more, finetune-all, peft, direction-controls,
+                  pretrain-seeds (results/)
+    label_curve   make label-curve: section 6's frozen-state readers at few labels (results/)
     inputs        every input checked before any kernel starts; the sweep folder's lock
     cluster       sweeps on a Dask cluster (a scheduler's address, a local cluster, a scheduler file)
     executors     where runs execute (local processes or Dask), behind one interface

@@ -18,6 +18,8 @@
                                    direction? (results/direction_controls.json)
     course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--max-len L] [--out DIR]
                                    Part IV: three pretraining seeds (results/pretrain_seeds.json)
+    course label-curve [--seeds N] [--updates N] [--out DIR]   Part IV: section 6's readers at 100 and 1,000
+                                   labels (results/label_curve.json)
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
     course site [--out DIR]        the course as a static website in build/site/ (offline)
@@ -46,7 +48,8 @@ from helpers.params import ParameterError, SpecError
 # the order of `course --help`, as in the usage above
 ORDER = (
     "run", "params", "sweep", "tidy", "refresh", "student", "slides", "check-slides", "setup-browser",
-    "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "results-full",
+    "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "label-curve",
+    "results-full",
     "bench", "site",
 )  # fmt: skip
 

@@ -7,6 +7,8 @@
                                                                   → results/direction_controls.json
     make pretrain-seeds  (= course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] ...)
                                                                   → results/pretrain_seeds.json
+    make label-curve     (= course label-curve [--seeds N] [--updates N]) → results/label_curve.json
+                                                                  (`course.label_curve`)
 
 **More pretraining, spent two ways** (`pretrain_more`). Section 6's frozen readers stay below
 TF-IDF on review sentiment. Two ways to spend more pretraining on that, each `steps` more updates

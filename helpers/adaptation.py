@@ -1,10 +1,11 @@
 """Part IV at full size, read in notebook 10's section 8: the names of the arms and
-readers of Part IV's four long studies, and how their stored answers are read back and compared.
+readers of Part IV's long studies, and how their stored answers are read back and compared.
 
     make pretrain-more   → results/pretrain_more.json   (`course.studies.pretrain_more`)
     make finetune-all    → results/finetune_all.json    (`course.studies.finetune_all`)
     make direction-controls → results/direction_controls.json (`course.studies.direction_controls`)
     make pretrain-seeds  → results/pretrain_seeds.json  (`course.studies.pretrain_seeds`)
+    make label-curve     → results/label_curve.json     (`course.label_curve`)
 
 The studies themselves (more pretraining spent two ways — longer, or ULMFiT's step on the review
 lines —, fine-tuning every start on every training review, the direction controls and three
@@ -39,6 +40,8 @@ CONTROLS_FILE = REPO_ROOT / "results" / "direction_controls.json"
 CONTROLS_REBUILD = "make direction-controls"
 SEEDS_FILE = REPO_ROOT / "results" / "pretrain_seeds.json"
 SEEDS_REBUILD = "make pretrain-seeds"
+LABEL_CURVE_FILE = REPO_ROOT / "results" / "label_curve.json"
+LABEL_CURVE_REBUILD = "make label-curve"
 
 
 def bits(correct: np.ndarray) -> str:

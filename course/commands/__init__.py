@@ -8,7 +8,8 @@ share are defined once here. The handlers:
 
     running   run, params, sweep: the notebooks headless
     making    tidy, refresh, student, slides, check-slides, setup-browser, site, bench
-    part4     pretrain, pretrain-more, finetune-all, peft, direction-controls, pretrain-seeds, results-full
+    part4     pretrain, pretrain-more, finetune-all, peft, direction-controls, pretrain-seeds, label-curve,
+              results-full
 """
 
 from __future__ import annotations

@@ -7,9 +7,12 @@ import argparse
 import time
 from pathlib import Path
 
-from course import inputs, studies
+from course import inputs, label_curve, studies
 from course.commands import Arguments, command, notebooks_argument, scheduler_options, scheduler_problems
 from course.runner import UsageError
+
+# every study: course.studies's, and section 6's readers at few labels (a module of its own)
+STUDIES = {**studies.STUDIES, "label-curve": (label_curve.LabelCurve, label_curve.label_curve)}
 
 
 def checked_out(out: Path | None) -> None:
@@ -56,7 +59,7 @@ def study_arguments(config: type) -> Arguments:
 
 def study_config(name: str, args: argparse.Namespace):
     """The study's config from its options (each checked against its range), or UsageError."""
-    config, _ = studies.STUDIES[name]
+    config, _ = STUDIES[name]
     given = {}
     for f in studies.options(config):
         value = getattr(args, f.name)
@@ -82,7 +85,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
     try:
         pretraining.read_provenance()
-        result = studies.STUDIES[args.command][1](config, studies.course_texts(), report=say)
+        result = STUDIES[args.command][1](config, studies.course_texts(), report=say)
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
     studies.write(result, config.command + options, path)
@@ -90,7 +93,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-for _name, (_config, _) in studies.STUDIES.items():
+for _name, (_config, _) in STUDIES.items():
     command(_name, _config.help, study_arguments(_config))(cmd_study)
 
 

@@ -574,3 +574,47 @@ def test_the_epoch_ticker_keeps_the_earliest_best_epoch_on_validation():
         model.epoch = update // 2 + 1  # the weights as they are during epoch 1, 2, ...
         tick()
     assert tick.per_epoch == [0.5, 0.7, 0.7, 0.6] and tick.best == (2, [2])
+
+
+def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests_it_once(checkpoints, monkeypatch):
+    """`course label-curve` on the tiny checkpoints: per start, budget and seed one tagger whose
+    kept validation F1 is the best it reached, scored on the test sentences once; the probe and
+    TF-IDF on every seed's review sample."""
+    from course import label_curve, studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    scored, real = [], label_curve.Pieces.f1
+
+    def spy(self, tagger, inputs):
+        score = real(self, tagger, inputs)
+        scored.append(("valid" if self.count == 5 else "test", score))
+        return score
+
+    monkeypatch.setattr(label_curve.Pieces, "f1", spy)
+    config = label_curve.LabelCurve(seeds=2, updates=6, budgets=(6,), every=2, num_valid=5, num_test=7,
+                                    max_len=TINY.seq_len, units=3, embedding_dim=4, batch_size=3,
+                                    starts=("scratch", "one-way (GPT)"))  # fmt: skip
+    lines = []
+    result = label_curve.label_curve(config, texts, folder, lines.append)
+    runs = result["segmentation"]
+    assert [(r["start"], r["seed"]) for r in runs] == [
+        ("no pretrained states", 0), ("no pretrained states", 1), ("one-way (GPT)", 0), ("one-way (GPT)", 1),
+    ]  # fmt: skip
+    per_run, current = [], []
+    for kind, score in scored:  # each run: its validation scores, then its one test score
+        current.append((kind, score))
+        if kind == "test":
+            per_run.append(current)
+            current = []
+    assert len(per_run) == len(runs) and not current
+    for run, calls in zip(runs, per_run, strict=True):
+        valid = [score for kind, score in calls if kind == "valid"]
+        assert [kind for kind, _ in calls].count("test") == 1 and valid
+        assert run["validation"] == max(valid) and run["test"] == calls[-1][1] and run["best_updates"] > 0
+    sentiment = result["sentiment"]
+    names = {r["start"] for r in sentiment}
+    assert names == {label_curve.PROBE_SCRATCH, "one-way (GPT)", "TF-IDF"} and len(sentiment) == 3 * 2
+    assert "[5/5]" in lines[-1] and lines[-1].endswith("about 00:00 left")
+    assert result["parameters"]["budgets"] == [6] and result["test_sentences"] == 7
