@@ -3,7 +3,7 @@
 #   make run        execute every notebook headless (papermill) into build/, print a table
 #   make setup      only the set-up: .venv with the pinned packages (each command does it when needed)
 #   make test       the whole test suite (what CI runs): set-up, then unit, notebooks, classroom
-#   make test-unit  the unit tests only (about two minutes on 2 cores)
+#   make test-unit  the unit tests only (about 75 s on 2 cores)
 #   make test-fast  the unit tests and nbval on the quick notebooks (01-04, 06): a loop while you work
 #   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy       notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata

@@ -13,7 +13,7 @@ updates and scores the validation sentences every `every` updates; the weights w
 validation F1 (the earliest on a tie) are kept and scored on every test sentence once. The probe
 has no setting to choose (scikit-learn's default strength, as in section 6). At all labels the
 full-size run of section 6 (`results/full_size.json`) gives the curve's last point.
-Tested in tests/unit/test_pretraining.py.
+Tested in tests/notebooks/test_studies.py.
 """
 
 from __future__ import annotations

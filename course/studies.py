@@ -33,7 +33,7 @@ seed, beside TF-IDF on the same split.
 Each study has one config dataclass; its fields with a `flag` are the command's options (their
 defaults and allowed ranges come from here). What notebook 10 reads back — the arms' names,
 `correct_of`, `paired_interval`, `read` — is lesson code in `helpers.adaptation`.
-Tested in tests/unit/test_pretraining.py and tests/unit/test_cli_inputs.py.
+Tested in tests/notebooks/test_studies.py and tests/unit/test_cli_inputs.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers.pretraining import PretrainConfig  # no TensorFlow at import: the settings only
+
 TESTS = Path(__file__).resolve().parent
+# Part IV's tiny pretraining settings and text (tests/unit/test_pretraining.py, tests/notebooks/test_studies.py)
+TINY = PretrainConfig(d_model=8, num_heads=2, d_ff=16, num_layers=1, seq_len=16, vocab_size=40, batch_size=4,
+                      num_steps=2)  # fmt: skip
+TEXTS = ["今天天气很好，我们去公园散步。", "这本书写得不错，值得一读。", "服务态度太差了，不会再来。"] * 4
 GROUPS = {"unit": "unit", "notebooks": "notebooks", "classroom": "classroom"}
 
 
@@ -55,7 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def tf():
     from helpers.tf_quiet import import_tensorflow
 
-    return import_tensorflow()
+    return import_tensorflow(quiet_retracing=True)  # Part IV's tests build many small models
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +69,21 @@ def keras(tf):
     import keras
 
     return keras
+
+
+@pytest.fixture(scope="session")
+def checkpoints(keras, tmp_path_factory):
+    """Part IV's three objectives pretrained for TINY's two updates on TEXTS: (folder, models)."""
+    from helpers import pretraining
+    from helpers.transformer import char_vocab
+
+    folder = tmp_path_factory.mktemp("pretrained")
+    vocab = char_vocab(TEXTS, TINY.vocab_size)
+    models, curves, seconds = {}, {}, {}
+    for objective in pretraining.OBJECTIVES:
+        models[objective], curves[objective], seconds[objective] = pretraining.pretrain(
+            objective, TEXTS, vocab, TINY, report=lambda line: None
+        )
+    text = pretraining.PretrainingText(TEXTS, {"texts kept": len(TEXTS)})
+    pretraining.write_checkpoints(models, curves, seconds, vocab, TINY, text, "test", folder)
+    return folder, models

@@ -1,0 +1,243 @@
+"""Part IV's long studies end to end on tiny checkpoints (`course.studies`, `course.label_curve`):
+each runs every arm it promises, chooses its settings on validation by its stated rule, scores each
+kept run on the test set once, never touches the checkpoints it starts from, and reports its
+progress with the time left. They run the `course` studies' own functions, so they live with the
+other end-to-end tests (`make test`), not in `make test-unit`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import pretraining
+from tests.conftest import TEXTS, TINY
+
+
+def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(checkpoints, tmp_path, monkeypatch):
+    """course.studies.pretrain_more (read in notebook 10, section 8): both arms train every
+    objective further, from the checkpoint and not from scratch; the checkpoint files stay as they were."""
+    from course import studies
+    from helpers import adaptation
+
+    folder, models = checkpoints
+    calls, pretrain = [], pretraining.pretrain
+
+    def spy(objective, corpus, vocab, config, report=print, every=100, model=None):
+        same = model is not None and all(
+            np.array_equal(a, b) for a, b in zip(model.get_weights(), models[objective].get_weights(), strict=True)
+        )
+        calls.append((objective, len(corpus), config.num_steps, same))
+        return pretrain(objective, corpus, vocab, config, report, every, model=model)
+
+    monkeypatch.setattr(pretraining, "pretrain", spy)
+    positive = np.asarray([1, 1, 0] * 4)  # TEXTS: two kind sentences, then an unkind one
+    texts = studies.Texts(
+        TEXTS, TEXTS[2::3], TEXTS, positive, TEXTS[:3], positive[:3], {"held": TEXTS[:3], "reviews": TEXTS[1:3]}
+    )
+    lines = []
+    result = studies.pretrain_more(studies.PretrainMore(steps=2), texts, folder, report=lines.append)
+    assert list(result["probe"]) == list(adaptation.ARMS)
+    for arm in adaptation.ARMS:
+        assert set(result["probe"][arm]) == set(adaptation.READERS)
+        for reader, accuracy in result["probe"][arm].items():
+            correct = adaptation.correct_of(result["correct"][arm][reader])
+            assert len(correct) == 3 and accuracy == correct.mean()
+        for objective in pretraining.OBJECTIVES:
+            assert set(result["held_out"][arm][objective]) == {"held", "reviews"}
+    assert set(result["loss_curves"]) == {"every_steps", "longer", "reviews"}
+    # each arm starts every objective from its checkpoint's weights, on its own text
+    assert calls == [(o, n, 2, True) for n in (len(TEXTS), len(TEXTS[2::3])) for o in pretraining.OBJECTIVES]
+    assert all(len(result["loss_curves"][arm][o]) == 1 for arm in ("longer", "reviews") for o in models)
+    assert any(line.startswith("[6/6]") for line in lines)  # progress: three objectives, two arms
+    for objective in pretraining.OBJECTIVES:  # the committed arm is the checkpoint, measured
+        committed = result["held_out"]["as committed"][objective]["held"]["loss"]
+        loss, _ = pretraining.held_out_loss(
+            models[objective], objective, TEXTS[:3], pretraining.load_vocab(folder), TINY, np.random.default_rng(0)
+        )
+        assert committed == pytest.approx(loss, rel=1e-6)
+        for arm in ("longer", "reviews"):  # they did train
+            assert result["held_out"][arm][objective]["held"]["loss"] != committed
+        loaded = pretraining.load_pretrained(objective, folder)  # verified by SHA-256: untouched
+        for a, b in zip(loaded.get_weights(), models[objective].get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    path = studies.write(result, "test", tmp_path / "more.json")
+    assert adaptation.read(path)["command"] == "test" and [p.name for p in tmp_path.iterdir()] == ["more.json"]
+    wrong = studies.Texts(TEXTS[1:], *list(vars(texts).values())[1:])
+    with pytest.raises(pretraining.CheckpointError, match="another text"):
+        studies.pretrain_more(studies.PretrainMore(steps=2), wrong, folder, report=lines.append)
+
+
+def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_on_validation(checkpoints):
+    from course import studies
+    from helpers import adaptation
+    from helpers.finetune import STARTS
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:5], positive[3:5])
+    lines = []
+    config = studies.FinetuneAll(epochs=2, max_len=TINY.seq_len, batch_size=5, every=3)
+    result = studies.finetune_all(config, texts, folder, lines.append)
+    assert result["parameters"]["num_updates"] == 2 * 3  # ceil(12 / 5) updates per epoch
+    assert list(result["runs"]) == list(STARTS)
+    for start, run in result["runs"].items():
+        correct = adaptation.correct_of(result["correct"][start])
+        assert len(correct) == 3 and run["accuracy"] == correct.mean()
+        assert (run["frozen_valid"] is None) == (start == "scratch")
+        assert len(run["valid_per_epoch"]) == 2 and all(0 <= a <= 1 for a in run["valid_per_epoch"])
+        assert run["best_epoch"] == int(np.argmax(run["valid_per_epoch"])) + 1  # the earliest best: kept, tested
+    assert [line for line in lines if "update 6/6" in line] and lines[0].startswith("[1/4]")
+    assert result["data"]["test reviews longer than max_len"] == 0
+    with pytest.raises(ValueError, match="positions"):
+        studies.finetune_all(studies.FinetuneAll(epochs=1, max_len=TINY.seq_len + 1), texts, folder, lines.append)
+
+
+def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoints, monkeypatch):
+    """`course peft` on the tiny checkpoints, two methods, one budget: a record per (task, method,
+    seed), the rate chosen on validation, progress with the time left, provenance."""
+    from course import studies
+    from helpers.peft import Method
+
+    folder, _ = checkpoints
+    monkeypatch.setattr(studies, "peft_methods", lambda: [Method("full"), Method("lora", rank=1)])
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    texts.held_out["People's Daily test sentences"] = TEXTS[:3]
+    lines = []
+    config = studies.Peft(seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,), num_eval=5, batch_size=3)
+    result = studies.peft(config, texts, folder, lines.append)
+    records = result["records"]
+    assert len(records) == 2 * 2 * 2  # tasks × methods × seeds
+    assert {(r["task"], r["method"]) for r in records} == {
+        (t, m) for t in ("segmentation", "sentiment") for m in ("full fine-tuning", "LoRA r=1 (attention)")
+    }
+    for r in records:
+        assert r["lr"] in r["lrs_tried"] and 0 <= r["test"] <= 1 and np.isfinite(r["lm_loss"])
+        assert r["trainable"] > 0 and r["state_bytes"] == 8 * r["trainable"]
+    assert lines[-1].endswith("about 00:00 left") and "[12/12]" in lines[-1] and len(lines) == 4
+    assert result["versions"] and result["hardware"] and result["wall_seconds"] >= 0
+    with pytest.raises(ValueError, match="positions"):
+        studies.peft(studies.Peft(max_len=TINY.seq_len + 1), texts, folder, lines.append)
+
+
+def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept_run_once(checkpoints, monkeypatch):
+    """`course direction-controls` on the tiny checkpoints: per (task, start) the pretrained layers'
+    rate with the best validation score on the first seed (the smaller on a tie), every seed at it."""
+    from course import studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    calls, real = [], studies._control_run
+
+    def spy(config, task, start, rate, seed, *args):
+        record, model = real(config, task, start, rate, seed, *args)
+        calls.append((task.name, start, rate, seed, record["validation"]))
+        return record, model
+
+    monkeypatch.setattr(studies, "_control_run", spy)
+    lines = []
+    starts = ("one-way + next state",)  # one of them: the rule is the same for every start
+    config = studies.DirectionControls(seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,), num_eval=5, batch_size=3,
+                                       starts=starts)  # fmt: skip
+    result = studies.direction_controls(config, texts, folder, lines.append)
+    records = result["records"]
+    assert len(records) == 2 * len(starts) * 2 and len(calls) == 2 * len(starts) * 3  # 2 rates + 1 more seed
+    for task in ("segmentation", "sentiment"):
+        for start in starts:
+            tried = [(v, -k, rate) for k, (t, s, rate, seed, v) in enumerate(c for c in calls if c[:2] == (task, start))
+                     if seed == 0]  # fmt: skip
+            chosen = max(tried)[2]
+            kept = [r for r in records if (r["task"], r["start"]) == (task, start)]
+            assert [r["seed"] for r in kept] == [0, 1] and {r["lr_pretrained"] for r in kept} == {chosen}
+            assert all(0 <= r["test"] <= 1 and r["parameters"] > 0 for r in kept)
+    assert "[6/6]" in lines[-1] and lines[-1].endswith("about 00:00 left") and len(lines) == 2 * len(starts)
+    assert result["versions"] and result["hardware"] and result["parameters"]["rates_tried"] == [3e-4, 1e-3]
+
+
+def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(checkpoints, tmp_path):
+    """`course pretrain-seeds` on the tiny checkpoints' settings: each seed's three checkpoints saved
+    (with that seed and the smaller budget in their provenance, and different weights), each
+    fine-tuned; scratch once, not per pretraining seed."""
+    from course import studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {"held": TEXTS[:3]}, TEXTS[3:6],
+                          positive[3:6])  # fmt: skip
+    lines = []
+    config = studies.PretrainSeeds(seeds=2, steps=3, ft_seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,),
+                                   starts=("scratch", "one-way (GPT)"), num_eval=5, batch_size=3,
+                                   folder=tmp_path / "seeds")  # fmt: skip
+    result = studies.pretrain_seeds(config, texts, folder, lines.append)
+    records = result["records"]
+    gpt = [r for r in records if r["start"] == "one-way (GPT)"]
+    scratch = [r for r in records if r["start"] == "scratch"]
+    assert len(gpt) == 2 * 2 * 2 and len(scratch) == 2 * 2  # (seeds ×) tasks × fine-tuning seeds
+    assert sorted({r["pretraining_seed"] for r in gpt}) == [0, 1] and {r["pretraining_seed"] for r in scratch} == {None}
+    assert all(r["lr_pretrained"] == config.lr_pretrained and 0 <= r["test"] <= 1 for r in records)
+    for p in (0, 1):
+        provenance = pretraining.read_provenance(tmp_path / "seeds" / f"seed-{p}")
+        assert provenance["config"]["seed"] == p and provenance["config"]["num_steps"] == 3
+        assert provenance["files_sha256"] == result["seed_checkpoints_sha256"][p]
+        assert set(result["held_out"][p]) == set(pretraining.OBJECTIVES)
+    first, second = result["seed_checkpoints_sha256"][0], result["seed_checkpoints_sha256"][1]
+    assert first["forward.weights.h5"] != second["forward.weights.h5"]
+    assert lines[-1].endswith("about 00:00 left") and "[2/2]" in lines[-1]
+
+
+def test_the_epoch_ticker_keeps_the_earliest_best_epoch_on_validation():
+    from course import studies
+
+    scores = iter([0.5, 0.7, 0.7, 0.6])
+    model = type("Model", (), {"epoch": 0, "get_weights": lambda self: [self.epoch]})()
+    clock = studies.Progress(8, "test")
+    tick = studies.epoch_ticker("x", 2, 8, 100, lambda: next(scores), lambda line: None, clock, model)
+    for update in range(8):
+        model.epoch = update // 2 + 1  # the weights as they are during epoch 1, 2, ...
+        tick()
+    assert tick.per_epoch == [0.5, 0.7, 0.7, 0.6] and tick.best == (2, [2])
+
+
+def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests_it_once(checkpoints, monkeypatch):
+    """`course label-curve` on the tiny checkpoints: per start, budget and seed one tagger whose
+    kept validation F1 is the best it reached, scored on the test sentences once; the probe and
+    TF-IDF on every seed's review sample."""
+    from course import label_curve, studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    scored, real = [], label_curve.Pieces.f1
+
+    def spy(self, tagger, inputs):
+        score = real(self, tagger, inputs)
+        scored.append(("valid" if self.count == 5 else "test", score))
+        return score
+
+    monkeypatch.setattr(label_curve.Pieces, "f1", spy)
+    config = label_curve.LabelCurve(seeds=2, updates=6, budgets=(6,), every=2, num_valid=5, num_test=7,
+                                    max_len=TINY.seq_len, units=3, embedding_dim=4, batch_size=3,
+                                    starts=("scratch", "one-way (GPT)"))  # fmt: skip
+    lines = []
+    result = label_curve.label_curve(config, texts, folder, lines.append)
+    runs = result["segmentation"]
+    assert [(r["start"], r["seed"]) for r in runs] == [
+        ("no pretrained states", 0), ("no pretrained states", 1), ("one-way (GPT)", 0), ("one-way (GPT)", 1),
+    ]  # fmt: skip
+    per_run, current = [], []
+    for kind, score in scored:  # each run: its validation scores, then its one test score
+        current.append((kind, score))
+        if kind == "test":
+            per_run.append(current)
+            current = []
+    assert len(per_run) == len(runs) and not current
+    for run, calls in zip(runs, per_run, strict=True):
+        valid = [score for kind, score in calls if kind == "valid"]
+        assert [kind for kind, _ in calls].count("test") == 1 and valid
+        assert run["validation"] == max(valid) and run["test"] == calls[-1][1] and run["best_updates"] > 0
+    sentiment = result["sentiment"]
+    names = {r["start"] for r in sentiment}
+    assert names == {label_curve.PROBE_SCRATCH, "one-way (GPT)", "TF-IDF"} and len(sentiment) == 3 * 2
+    assert "[5/5]" in lines[-1] and lines[-1].endswith("about 00:00 left")
+    assert result["parameters"]["budgets"] == [6] and result["test_sentences"] == 7
