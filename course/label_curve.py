@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.studies import Report, Texts, _finish, checkpoints_for, option
+from course.studies import Report, Texts, _finish, checkpoints_for, option, segmentation_split
 from helpers import pretraining
 from helpers.adaptation import LABEL_CURVE_FILE
 from helpers.progress import Progress
@@ -53,21 +53,6 @@ class LabelCurve:
     results: Path = LABEL_CURVE_FILE
     command: str = "course label-curve"
     help: str = "Part IV: section 6's frozen-state readers at 100 and 1,000 labels, 3 label samples (results/)"
-
-
-def segmentation_split(num_valid: int, num_test: int = 0) -> tuple[list, list, list]:
-    """Notebook 08's split of the segmentation corpus: (train, validation, test) (text, tags) pairs;
-    the first `num_valid` validation sentences in the order of a hash of their text (and the first
-    `num_test` test sentences; 0: all)."""
-    from helpers.corpora import hash_split, load_segmentation, stable_hash
-
-    sentences = load_segmentation()
-    train, valid, test = hash_split(sentences, key=lambda pair: pair[0])
-
-    def hashed(idx, n):
-        return sorted((sentences[i] for i in idx), key=lambda pair: stable_hash(pair[0]))[: n or None]
-
-    return [sentences[i] for i in train], hashed(valid, num_valid), hashed(test, num_test)
 
 
 class Pieces:

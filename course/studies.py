@@ -371,22 +371,31 @@ def peft_methods() -> list:
 PEFT_RATES = {"full": [3e-4, 1e-3], "other": [1e-3, 1e-2]}  # tried on validation (`choose_then_test`)
 
 
-def peft_tasks(config: Peft, texts: Texts, vocab: dict, budget: int, seed: int) -> dict:
-    """task → helpers.peft.Task at `budget` labels (the first `budget` of a seeded permutation)."""
+def segmentation_split(num_valid: int, num_test: int = 0) -> tuple[list, list, list]:
+    """Notebook 08's split of the segmentation corpus as (text, tags) pairs: every training
+    sentence, then the first `num_valid` validation and `num_test` test sentences (0: all) in the
+    order of a hash of their text."""
     from helpers.corpora import hash_split, load_segmentation, stable_hash
-    from helpers.peft import segmentation_task, sentiment_task
 
     sentences = load_segmentation()
-    train, valid, test = hash_split(sentences, key=lambda pair: pair[0])  # notebook 08's split
+    train, valid, test = hash_split(sentences, key=lambda pair: pair[0])
 
-    def hashed(idx):
-        return sorted((sentences[i] for i in idx), key=lambda pair: stable_hash(pair[0]))[: config.num_eval]
+    def hashed(idx, n):
+        return sorted((sentences[i] for i in idx), key=lambda pair: stable_hash(pair[0]))[: n or None]
 
+    return [sentences[i] for i in train], hashed(valid, num_valid), hashed(test, num_test)
+
+
+def peft_tasks(config: Peft, texts: Texts, vocab: dict, budget: int, seed: int) -> dict:
+    """task → helpers.peft.Task at `budget` labels (the first `budget` of a seeded permutation)."""
+    from helpers.peft import segmentation_task, sentiment_task
+
+    train, valid, test = segmentation_split(config.num_eval, config.num_eval)
     pick = np.random.default_rng(seed).permutation(len(train))[:budget]
     reviews = np.random.default_rng(seed).permutation(len(texts.train))[:budget]
     n = config.num_eval
     return {
-        "segmentation": segmentation_task([sentences[train[i]] for i in pick], hashed(valid), hashed(test), vocab,
+        "segmentation": segmentation_task([train[i] for i in pick], valid, test, vocab,
                                           config.max_len),
         "sentiment": sentiment_task(([texts.train[i] for i in reviews], texts.y_train[reviews]),
                                     (texts.valid[:n], texts.y_valid[:n]), (texts.test[:n], texts.y_test[:n]), vocab,
