@@ -22,7 +22,7 @@
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
 #   make pretrain-more  Part IV: longer pretraining vs ULMFiT's step, probed on sentiment: results/pretrain_more.json
 #   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review: results/finetune_all.json
-#   make peft           Part IV: notebook 11's parameter-efficient fine-tuning comparison: results/peft.json
+#   make peft           Part IV: notebook 12's parameter-efficient fine-tuning comparison: results/peft.json
 #   make direction-controls  Part IV: GPT unmasked, one character ahead, twice over vs ELMo, BERT: results/direction_controls.json
 #   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
 #   make label-curve  Part IV: section 6's frozen-state readers at 100 and 1,000 labels: results/label_curve.json
@@ -124,13 +124,13 @@ pretrain: $(STAMP)
 #                       review sentiment: results/pretrain_more.json
 #   finetune-all        every start fine-tuned for sentiment on every training review, 8 epochs, one
 #                       seed: results/finetune_all.json
-#   peft                notebook 11: full fine-tuning, LoRA (ranks 1, 4, 16), an adapter, BitFit and
+#   peft                notebook 12: full fine-tuning, LoRA (ranks 1, 4, 16), an adapter, BitFit and
 #                       frozen + head, both tasks at 100 and 1,000 labels, 3 seeds: results/peft.json
-#   direction-controls  notebook 10: GPT without its mask, one character ahead, twice over, against
+#   direction-controls  notebook 11: GPT without its mask, one character ahead, twice over, against
 #                       ELMo and BERT, both tasks, 100 and 1,000 labels: results/direction_controls.json
-#   pretrain-seeds      notebook 10: the three objectives pretrained from 3 seeds at 1,000 updates
+#   pretrain-seeds      notebook 11: the three objectives pretrained from 3 seeds at 1,000 updates
 #                       each, each set fine-tuned at 100 labels: results/pretrain_seeds.json
-#   label-curve         notebook 10: section 6's tagger and probe at 100 and 1,000 labels, 3 label samples,
+#   label-curve         notebook 11: section 6's tagger and probe at 100 and 1,000 labels, 3 label samples,
 #                       the tagger's checkpoint chosen on validation: results/label_curve.json
 STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve
 $(STUDIES): $(STAMP)

@@ -13,7 +13,7 @@
     course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
     course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
-    course peft [--seeds N] [--updates N] [--max-len L] [--out DIR]   notebook 11's comparison (results/peft.json)
+    course peft [--seeds N] [--updates N] [--max-len L] [--out DIR]   notebook 12's comparison (results/peft.json)
     course direction-controls [--seeds N] [--updates N] [--max-len L] [--out DIR]   Part IV: is it the second
                                    direction? (results/direction_controls.json)
     course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--max-len L] [--out DIR]

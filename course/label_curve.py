@@ -1,5 +1,5 @@
 """`course label-curve` (`make label-curve` → results/label_curve.json): notebook 10 section 6's
-frozen-state readers — the course's strongest — at few labels, read in notebook 10's verdict.
+frozen-state readers — the course's strongest — at few labels, read in notebook 11 (section 3).
 
 - segmentation: section 6's tagger (character and bigram embeddings learnt for the task, a
   start's frozen states beside them, a BiLSTM, Viterbi decoding of whole sentences) trained on

@@ -1,8 +1,8 @@
-"""Part IV's two long studies of review sentiment at full data (read in notebook 10, section 8).
+"""Part IV's two long studies of review sentiment at full data (read in notebook 11).
 
     make pretrain-more   (= course pretrain-more [--steps N])                → results/pretrain_more.json
     make finetune-all    (= course finetune-all [--epochs N] [--max-len L])  → results/finetune_all.json
-    make peft            (= course peft [--seeds N] [--updates N] [--max-len L]) → results/peft.json (notebook 11)
+    make peft            (= course peft [--seeds N] [--updates N] [--max-len L]) → results/peft.json (notebook 12)
     make direction-controls (= course direction-controls [--seeds N] [--updates N] [--max-len L])
                                                                   → results/direction_controls.json
     make pretrain-seeds  (= course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] ...)
@@ -31,7 +31,7 @@ same procedure (`helpers.finetune.fine_tune`) for whole epochs over every traini
 seed, beside TF-IDF on the same split.
 
 Each study has one config dataclass; its fields with a `flag` are the command's options (their
-defaults and allowed ranges come from here). What notebook 10 reads back — the arms' names,
+defaults and allowed ranges come from here). What notebook 11 reads back — the arms' names,
 `correct_of`, `paired_interval`, `read` — is lesson code in `helpers.adaptation`.
 Tested in tests/notebooks/test_studies.py and tests/unit/test_cli_inputs.py.
 """
@@ -340,12 +340,12 @@ def finetune_all(
     return tfidf_and_provenance(result, texts, provenance, clock.start)
 
 
-# ------------------------------------------------------------ parameter-efficient fine-tuning (notebook 11)
+# ------------------------------------------------------------ parameter-efficient fine-tuning (notebook 12)
 
 
 @dataclass(frozen=True)
 class Peft:
-    """`course peft`: notebook 11's comparison at full size: both tasks, two label budgets, every
+    """`course peft`: notebook 12's comparison at full size: both tasks, two label budgets, every
     method (LoRA at ranks 1, 4, 16 on attention, rank 4 on every dense layer too)."""
 
     seeds: int = option(3, "--seeds", 2, 10, "seeds per method, task and budget")
@@ -361,7 +361,7 @@ class Peft:
 
 
 def peft_methods() -> list:
-    """Notebook 11's methods, with LoRA at ranks 1, 4 and 16 (attention) and rank 4 on every dense layer."""
+    """Notebook 12's methods, with LoRA at ranks 1, 4 and 16 (attention) and rank 4 on every dense layer."""
     from helpers.peft import Method
 
     loras = [Method("lora", rank=r) for r in (1, 4, 16)] + [Method("lora", rank=4, where="all")]

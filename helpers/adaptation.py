@@ -1,4 +1,4 @@
-"""Part IV at full size, read in notebook 10's section 8: the names of the arms and
+"""Part IV at full size, read in notebook 11: the names of the arms and
 readers of Part IV's long studies, and how their stored answers are read back and compared.
 
     make pretrain-more   → results/pretrain_more.json   (`course.studies.pretrain_more`)

@@ -4,7 +4,7 @@
     unrolled_rnn        notebook 04, section 3   one cell applied T times, and the way back (BPTT)
     lstm_cell           notebook 04, section 2   gates i, f, g, o and the cell state's straight road
     bidirectional_layer notebook 05, section 1   two one-way readers whose states are joined
-    lora_layer          notebook 11, section 2   W frozen, A and B beside it, their sum
+    lora_layer          notebook 12, section 2   W frozen, A and B beside it, their sum
     transformer_block   notebook 09, section 7   attention and feed-forward, each with a residual and a norm
     pretrained_starts   notebook 10, section 3   how each pretrained start feeds the task's head
 

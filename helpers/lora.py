@@ -1,5 +1,5 @@
 """Parameter-efficient fine-tuning (参数高效微调) by hand: LoRA, a bottleneck adapter and BitFit,
-in NumPy and as small Keras layers, and what each costs in memory. Taught in notebook 11.
+in NumPy and as small Keras layers, and what each costs in memory. Taught in notebook 12.
 
 Row-vector convention, as Keras's `Dense` (y = x W + b, W of shape d_in × d_out). LoRA (Hu et al.
 2021) keeps the pretrained W frozen and learns a low-rank change beside it:

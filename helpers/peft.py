@@ -2,7 +2,7 @@
 `enable_lora` on a model's projections), a bottleneck adapter, BitFit, frozen features + a head;
 the course's fair comparison of them (`choose_then_test`), switching tasks and merging, and the
 committed full comparison (`make peft`). The formulas, by hand in NumPy, are `helpers.lora`'s.
-Taught in notebook 11; tested in tests/unit/test_lora.py.
+Taught in notebook 12; tested in tests/unit/test_lora.py.
 """
 
 from __future__ import annotations

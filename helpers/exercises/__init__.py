@@ -5,7 +5,7 @@ over one checking core.
     loss_functions     01        gradient_descent  02        keras_lstm     03
     passes             04        directions        05        real_data      06
     finetuning         07        bidirectional     08        attention      09
-    pretraining        10        peft              11
+    pretraining        10        full_data         11        peft           12
 
 A notebook's check cell imports its checker from here, e.g. `from helpers.exercises import
 check_huber_grad`. Each checker compares the learner's answer with one computed from the course's
@@ -27,6 +27,7 @@ from helpers.exercises.bidirectional import check_constrained_decode, check_tags
 from helpers.exercises.core import Verdict, checker
 from helpers.exercises.directions import check_backward_last_state, check_join_states, check_saliency_centre
 from helpers.exercises.finetuning import check_paired_interval, check_permutation_test, check_sign_test
+from helpers.exercises.full_data import check_best_epoch, check_encoder_params, check_seed_interval
 from helpers.exercises.gradient_descent import (
     check_adamw_update,
     check_first_order_decrease,
@@ -57,6 +58,9 @@ __all__ = [
     "check_align_backward",
     "check_masked_mean",
     "check_corpus_perplexity",
+    "check_best_epoch",
+    "check_seed_interval",
+    "check_encoder_params",
     "check_distance_attention",
     "check_bert_corruption",
     "check_gated_block_params",

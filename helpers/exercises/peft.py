@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 11 · parameter-efficient fine-tuning."""
+"""Checkers for the exercises of notebook 12 · parameter-efficient fine-tuning."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from helpers.lora import lora_backward, lora_forward, lora_merge, lora_param_cou
 
 
 def check_lora_count(fn: Any) -> Verdict:
-    """Exercise 11.1: LoRA trains r·(d_in + d_out) numbers on a d_in × d_out matrix."""
+    """Exercise 12.1: LoRA trains r·(d_in + d_out) numbers on a d_in × d_out matrix."""
     rng = input_rng()
     cases = [(128, 128, 4), (128, 256, 1), (4096, 11008, 8), (int(rng.integers(3, 50)), int(rng.integers(51, 90)), 3)]
     return check_function(
@@ -34,7 +34,7 @@ def _weights(rng, n, d_in, d_out, r):
 
 
 def check_lora_forward(fn: Any) -> Verdict:
-    """Exercise 11.2: y = x W + b + (α/r)·(x A) B, r = A.shape[1]."""
+    """Exercise 12.2: y = x W + b + (α/r)·(x A) B, r = A.shape[1]."""
     rng = input_rng()
     shapes = ((4, 6, 5, 2, 8.0), (3, 5, 7, 3, 1.0), (2, 4, 4, 1, 2.0), (5, 8, 3, 4, float(rng.uniform(0.5, 16))))
     cases = [(*_weights(rng, n, i, o, r), alpha) for n, i, o, r, alpha in shapes]  # α ≠ r in every case
@@ -69,7 +69,7 @@ def _switch(W_merged, A1, B1, A2, B2, alpha, *, remove=1.0, scale=True):
 
 
 def check_lora_switch(fn: Any) -> Verdict:
-    """Exercise 11.3: a kernel with task 1's LoRA merged in, W' = W + (α/r₁)·A₁B₁, switched to task 2
+    """Exercise 12.3: a kernel with task 1's LoRA merged in, W' = W + (α/r₁)·A₁B₁, switched to task 2
     in place: W' − (α/r₁)·A₁B₁ + (α/r₂)·A₂B₂ (the ranks may differ)."""
     rng = input_rng()
     cases = []
@@ -95,7 +95,7 @@ def check_lora_switch(fn: Any) -> Verdict:
 
 
 def check_lora_grads(fn: Any) -> Verdict:
-    """Exercise 11.4: given G = ∂L/∂y, (∂L/∂A, ∂L/∂B) = (s·xᵀ(G Bᵀ), s·(x A)ᵀ G), s = α/r."""
+    """Exercise 12.4: given G = ∂L/∂y, (∂L/∂A, ∂L/∂B) = (s·xᵀ(G Bᵀ), s·(x A)ᵀ G), s = α/r."""
     rng = input_rng()
     cases = []
     for n, d_in, d_out, r, alpha in ((4, 6, 5, 2, 8.0), (3, 5, 7, 3, 1.0), (5, 4, 4, 1, float(rng.uniform(0.5, 16)))):

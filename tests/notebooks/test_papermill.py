@@ -65,7 +65,8 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "08_bidirectional": ({"learning_rate": "fast"}, ["learning_rate = 'fast'", "float in (0, 1]"]),
         "09_attention_one_way_and_two_ways": ({"mask_rate": "most"}, ["mask_rate = 'most'", "float in [0.01, 0.9]"]),
         "10_pretraining_then_finetuning": ({"label_budgets": 100}, ["label_budgets = 100", "list[int] in [10, 20000]"]),
-        "11_parameter_efficient_finetuning": (
+        "11_part_iv_at_full_size": ({"segmentation_goal": "high"}, ["segmentation_goal = 'high'", "float in [0.5, 1]"]),
+        "12_parameter_efficient_finetuning": (
             {"learning_rates": 0.01},
             ["learning_rates = 0.01", "list[float] in (0, 1]"],
         ),
@@ -87,7 +88,8 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "08_bidirectional": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 20]"]),
         "09_attention_one_way_and_two_ways": ({"num_heads": 0}, ["num_heads = 0", "int in [1, 16]"]),
         "10_pretraining_then_finetuning": ({"max_len": 256}, ["max_len = 256", "int in [8, 128]"]),
-        "11_parameter_efficient_finetuning": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 10]"]),
+        "11_part_iv_at_full_size": ({"collapse_below": 0.4}, ["collapse_below = 0.4", "float in [0.5, 1]"]),
+        "12_parameter_efficient_finetuning": ({"num_seeds": 1}, ["num_seeds = 1", "int in [2, 10]"]),
     },
     "unknown name": {
         "01_loss_functions": ({"sed": 1}, ["unknown parameter sed = 1", "did you mean seed?"]),
@@ -100,7 +102,8 @@ BAD_PARAMETERS = {  # kind -> notebook -> (parameters, words the message must co
         "08_bidirectional": ({"num_epochs": 2}, ["unknown parameter num_epochs = 2"]),
         "09_attention_one_way_and_two_ways": ({"heads": 4}, ["unknown parameter heads = 4", "num_heads"]),
         "10_pretraining_then_finetuning": ({"budgets": [5]}, ["unknown parameter budgets = [5]", "label_budgets"]),
-        "11_parameter_efficient_finetuning": ({"rank": 8}, ["unknown parameter rank = 8", "lora_rank"]),
+        "11_part_iv_at_full_size": ({"goal": 0.9}, ["unknown parameter goal = 0.9", "segmentation_goal"]),
+        "12_parameter_efficient_finetuning": ({"rank": 8}, ["unknown parameter rank = 8", "lora_rank"]),
     },
 }
 

@@ -14,7 +14,7 @@ from tests.conftest import TEXTS, TINY
 
 
 def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(checkpoints, tmp_path, monkeypatch):
-    """course.studies.pretrain_more (read in notebook 10, section 8): both arms train every
+    """course.studies.pretrain_more (read in notebook 11, section 6): both arms train every
     objective further, from the checkpoint and not from scratch; the checkpoint files stay as they were."""
     from course import studies
     from helpers import adaptation

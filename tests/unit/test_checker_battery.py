@@ -181,6 +181,9 @@ EXTRA_WRONG: dict[str, list[Any]] = {
         lambda s, ids: (s * (ids != 0)[..., None]).sum(axis=1) / s.shape[1],
     ],
     "align_backward": [lambda s, ids: s[:, ::-1]],
+    "best_epoch": [lambda s: int(np.argmax(s[::-1])) + 1, lambda s: 1],  # counted from the end; always the first
+    "seed_interval": [lambda S: (np.mean(S), np.min(np.mean(S, 1)), np.max(np.mean(S, 1)))],  # the seeds' range
+    "encoder_params": [lambda V, T, d, f, L: V * d + T * d + L * (4 * d * d + 2 * d * f) + d * V],
     "duplicates": [4 / 7, 5 / 7, 3, 3 / 4],
     "corpus_perplexity": [
         lambda losses, n: float(np.exp(np.sum(losses) / np.sum(n))),
@@ -558,7 +561,7 @@ IMMUTABLE_INPUTS = {
     "sign_test",
     "tags_to_words",
 }
-IMMUTABLE_INPUTS |= {"lora_count"}
+IMMUTABLE_INPUTS |= {"lora_count", "encoder_params"}
 IMMUTABLE_INPUTS |= {"pad", "near_twins", "word_prf", "macro_f1", "bert_corruption"}  # ids: integers
 RESULTS: collections.Counter = collections.Counter()
 

@@ -115,6 +115,26 @@ def corpus_perplexity(losses, lengths):
     return float(np.exp(np.mean(per_character)))
 
 
+def best_epoch(valid_scores):
+    """np.argmax returns the first of equal maxima: the earliest best epoch, counted from 1."""
+    return int(np.argmax(valid_scores)) + 1
+
+
+def seed_interval(scores):
+    """scipy's t-interval over the pretraining seeds' means."""
+    from scipy import stats
+
+    means = np.mean(scores, axis=1)
+    low, high = stats.t.interval(0.95, len(means) - 1, loc=means.mean(), scale=stats.sem(means))
+    return means.mean(), low, high
+
+
+def encoder_params(V, T, d, f, L):
+    """Embeddings, L blocks (q, k, v, o with biases; two Dense; two layer norms), the output layer."""
+    block = 4 * (d * d + d) + (d * f + f) + (f * d + d) + 2 * (2 * d)
+    return V * d + T * d + L * block + (d * V + V)
+
+
 def lora_count_by_keras(d_in, d_out, r):
     """LoRA's trained numbers, counted by Keras itself: a Dense layer's `lora_kernel_a` and `lora_kernel_b`."""
     import keras
@@ -456,6 +476,34 @@ CASES = {
         [
             (lambda losses, n: float(np.exp(np.mean(losses))), "every sentence the same"),
             (lambda losses, n: float(np.mean(np.exp(losses))), "own perplexities"),
+        ],
+    ),
+    "best_epoch": (
+        ex.check_best_epoch,
+        best_epoch,
+        [(lambda s: len(s), "last epoch"), (lambda s: int(np.argmax(s)), "from 0")],
+    ),
+    "seed_interval": (
+        ex.check_seed_interval,
+        seed_interval,
+        [
+            (lambda S: seed_interval(np.reshape(S, (-1, 1))), "every run as independent"),
+            (
+                lambda S: (
+                    np.mean(S),
+                    np.mean(S) - 1.96 * np.std(np.mean(S, 1), ddof=1) / np.sqrt(len(S)),
+                    np.mean(S) + 1.96 * np.std(np.mean(S, 1), ddof=1) / np.sqrt(len(S)),
+                ),
+                "1.96",
+            ),  # fmt: skip
+        ],
+    ),
+    "encoder_params": (
+        ex.check_encoder_params,
+        encoder_params,
+        [
+            (lambda V, T, d, f, L: encoder_params(V, T, d, f, L) - T * d, "position embedding"),
+            (lambda V, T, d, f, L: encoder_params(V, T, d, f, L) - d * V - V, "output layer"),
         ],
     ),
     "masked_mean": (
