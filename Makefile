@@ -25,7 +25,8 @@
 #   make peft           Part IV: notebook 12's parameter-efficient fine-tuning comparison: results/peft.json
 #   make direction-controls  Part IV: GPT unmasked, one character ahead, twice over vs ELMo, BERT: results/direction_controls.json
 #   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
-#   make label-curve  Part IV: section 6's frozen-state readers at 100 and 1,000 labels: results/label_curve.json
+#   make label-curve  Part IV: notebook 10 §6's frozen-state readers at 100 and 1,000 labels: results/label_curve.json
+#   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm: results/masked_ablation.json
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -45,11 +46,11 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve masked-ablation student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,28p' Makefile | sed 's/^# *//'
+	@sed -n '2,29p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -132,7 +133,9 @@ pretrain: $(STAMP)
 #                       each, each set fine-tuned at 100 labels: results/pretrain_seeds.json
 #   label-curve         notebook 11: section 6's tagger and probe at 100 and 1,000 labels, 3 label samples,
 #                       the tagger's checkpoint chosen on validation: results/label_curve.json
-STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve
+#   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm,
+#                       3 seeds x 1,000 updates, chosen on validation text: results/masked_ablation.json
+STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve masked-ablation
 $(STUDIES): $(STAMP)
 	$(BIN)/course $@
 

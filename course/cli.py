@@ -18,8 +18,10 @@
                                    direction? (results/direction_controls.json)
     course pretrain-seeds [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--max-len L] [--out DIR]
                                    Part IV: three pretraining seeds (results/pretrain_seeds.json)
-    course label-curve [--seeds N] [--updates N] [--out DIR]   Part IV: section 6's readers at 100 and 1,000
+    course label-curve [--seeds N] [--updates N] [--out DIR]   Part IV: notebook 10 §6's readers at 100 and 1,000
                                    labels (results/label_curve.json)
+    course masked-ablation [--seeds N] [--steps N] [--warmup N] [--ft-seeds N] [--updates N] [--out DIR]
+                                   Part IV: the masked objective's recipes (results/masked_ablation.json)
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
     course site [--out DIR]        the course as a static website in build/site/ (offline)

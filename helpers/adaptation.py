@@ -42,6 +42,8 @@ SEEDS_FILE = REPO_ROOT / "results" / "pretrain_seeds.json"
 SEEDS_REBUILD = "make pretrain-seeds"
 LABEL_CURVE_FILE = REPO_ROOT / "results" / "label_curve.json"
 LABEL_CURVE_REBUILD = "make label-curve"
+MASKED_ABLATION_FILE = REPO_ROOT / "results" / "masked_ablation.json"
+MASKED_ABLATION_REBUILD = "make masked-ablation"
 
 
 def bits(correct: np.ndarray) -> str:

@@ -76,9 +76,9 @@ class GradientGate(keras.layers.Layer):
 
 
 def encoder_of(model: keras.Model, name: str) -> keras.Model:
-    """The pretrained model without its output layer: ids (N, T) → states (N, T, d)."""
-    last = [layer for layer in model.layers if layer.name.endswith("_norm2")][-1]
-    return keras.Model(model.input, last.output, name=name)
+    """The pretrained model without its output layer: ids (N, T) → states (N, T, d), the states
+    its output layer reads."""
+    return keras.Model(model.input, model.get_layer("logits").input, name=name)
 
 
 def features(start: str, ids, pretrained: dict[str, keras.Model], make_scratch: Callable[[], keras.Model]):

@@ -81,6 +81,8 @@ class PretrainConfig:
     lr: float = 1e-3
     mask_rate: float = 0.15
     distance_bias: bool = True  # ALiBi in every attention layer (helpers.transformer), all three objectives
+    pre_norm: bool = False  # pre-norm blocks (helpers.transformer.transformer_block); tried in `course masked-ablation`
+    warmup_steps: int = 0  # the learning rate rises linearly from 0 over this many updates, then stays at lr
     seed: int = 0
 
 
@@ -170,6 +172,19 @@ def build_model(config: PretrainConfig, objective: str):
         config.num_layers,
         causal=objective != "masked",
         distance_bias=config.distance_bias,
+        pre_norm=config.pre_norm,
+    )
+
+
+def learning_rate(config: PretrainConfig):
+    """config.lr, or with `warmup_steps` a linear warm-up to it: lr · min(1, step / warmup_steps)
+    (Keras's cosine schedule with its decay switched off: alpha = 1 keeps lr after the warm-up)."""
+    import keras
+
+    if not config.warmup_steps:
+        return config.lr
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, config.num_steps), alpha=1.0, warmup_target=config.lr, warmup_steps=config.warmup_steps
     )
 
 
@@ -196,7 +211,11 @@ def pretrain(
     keras.utils.set_random_seed(config.seed)
     windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
     model = build_model(config, objective) if model is None else model
-    compile_model(model, keras.optimizers.Adam(config.lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    compile_model(
+        model,
+        keras.optimizers.Adam(learning_rate(config)),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     mask_id = vocab["[MASK]"]
     losses, window, progress = [], [], Progress(config.num_steps, objective, unit="step")
     position = 0

@@ -95,9 +95,13 @@ class DistanceBiasedAttention(keras.layers.MultiHeadAttention):
         return {**super().get_config(), "slopes": self.slopes}
 
 
-def transformer_block(x, num_heads: int, key_dim: int, d_ff: int, causal: bool, name: str, distance_bias: bool = False):
+def transformer_block(
+    x, num_heads: int, key_dim: int, d_ff: int, causal: bool, name: str, distance_bias: bool = False, pre_norm=False
+):
     """One post-norm block: h = LN(x + MHA(x, x)), y = LN(h + FFN(h)), FFN = Dense(d_ff, relu) → Dense(d).
-    With `distance_bias`, MHA is `DistanceBiasedAttention` (ALiBi's slopes for `num_heads` heads)."""
+    With `distance_bias`, MHA is `DistanceBiasedAttention` (ALiBi's slopes for `num_heads` heads).
+    With `pre_norm` (GPT-2's order), each sublayer reads a normalised copy and the residual stays
+    raw: h = x + MHA(LN(x)), y = h + FFN(LN(h)) (the model then normalises once after the last block)."""
     from helpers.attention import distance_slopes
 
     d_model = x.shape[-1]
@@ -107,10 +111,16 @@ def transformer_block(x, num_heads: int, key_dim: int, d_ff: int, causal: bool, 
         )
     else:
         attention = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, name=f"{name}_attention")
-    h = keras.layers.LayerNormalization(name=f"{name}_norm1")(x + attention(x, x, use_causal_mask=causal))
-    f = keras.layers.Dense(d_ff, activation="relu", name=f"{name}_ff1")(h)
-    f = keras.layers.Dense(d_model, name=f"{name}_ff2")(f)
-    return keras.layers.LayerNormalization(name=f"{name}_norm2")(h + f)
+    norm1 = keras.layers.LayerNormalization(name=f"{name}_norm1")
+    norm2 = keras.layers.LayerNormalization(name=f"{name}_norm2")
+    ff1 = keras.layers.Dense(d_ff, activation="relu", name=f"{name}_ff1")
+    ff2 = keras.layers.Dense(d_model, name=f"{name}_ff2")
+    if pre_norm:
+        a = norm1(x)
+        h = x + attention(a, a, use_causal_mask=causal)
+        return h + ff2(ff1(norm2(h)))
+    h = norm1(x + attention(x, x, use_causal_mask=causal))
+    return norm2(h + ff2(ff1(h)))
 
 
 def char_transformer(
@@ -122,13 +132,19 @@ def char_transformer(
     num_layers: int = 1,
     causal: bool = True,
     distance_bias: bool = False,
+    pre_norm: bool = False,
 ) -> keras.Model:
     """Characters (N, T) → logits over the vocabulary at every position (N, T, vocab_size).
-    `distance_bias`: ALiBi's fixed distance penalty in every block's attention (see the module docstring)."""
+    `distance_bias`: ALiBi's fixed distance penalty in every block's attention (see the module docstring).
+    `pre_norm`: pre-norm blocks and one layer norm after the last (`transformer_block`)."""
     ids = keras.Input(shape=(None,), dtype="int32")  # any length up to max_len (the positions learnt)
     x = TokenAndPosition(vocab_size, max_len, d_model, name="embed")(ids)
     for layer in range(num_layers):
-        x = transformer_block(x, num_heads, d_model // num_heads, d_ff, causal, f"block{layer + 1}", distance_bias)
+        x = transformer_block(
+            x, num_heads, d_model // num_heads, d_ff, causal, f"block{layer + 1}", distance_bias, pre_norm
+        )
+    if pre_norm:
+        x = keras.layers.LayerNormalization(name="final_norm")(x)
     logits = keras.layers.Dense(vocab_size, name="logits")(x)
     return keras.Model(ids, logits, name="causal_transformer" if causal else "bidirectional_transformer")
 

@@ -7,12 +7,17 @@ import argparse
 import time
 from pathlib import Path
 
-from course import inputs, label_curve, studies
+from course import inputs, label_curve, masked_ablation, studies
 from course.commands import Arguments, command, notebooks_argument, scheduler_options, scheduler_problems
 from course.runner import UsageError
 
-# every study: course.studies's, and section 6's readers at few labels (a module of its own)
-STUDIES = {**studies.STUDIES, "label-curve": (label_curve.LabelCurve, label_curve.label_curve)}
+# every study: course.studies's; section 6's readers at few labels and the masked objective's
+# recipes (each a module of its own)
+STUDIES = {
+    **studies.STUDIES,
+    "label-curve": (label_curve.LabelCurve, label_curve.label_curve),
+    "masked-ablation": (masked_ablation.MaskedAblation, masked_ablation.masked_ablation),
+}
 
 
 def checked_out(out: Path | None) -> None:

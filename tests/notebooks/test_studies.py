@@ -241,3 +241,44 @@ def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests
     assert names == {label_curve.PROBE_SCRATCH, "one-way (GPT)", "TF-IDF"} and len(sentiment) == 3 * 2
     assert "[5/5]" in lines[-1] and lines[-1].endswith("about 00:00 left")
     assert result["parameters"]["budgets"] == [6] and result["test_sentences"] == 7
+
+
+def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_on_text_none_trained_on(
+    checkpoints, monkeypatch
+):
+    """`course masked-ablation` on the tiny checkpoints' settings: every variant from every seed,
+    each with exactly its change (the bias, a warm-up, pre-norm), all on the same training texts,
+    none of which is a validation text; each checkpoint fine-tuned and tested once per run."""
+    from course import masked_ablation, studies
+
+    folder, _ = checkpoints
+    every = next(k for k in range(2, 20) if all(masked_ablation.validation_split(TEXTS, k)))  # both non-empty
+    train, valid = masked_ablation.validation_split(TEXTS, every)
+    assert not set(train) & set(valid) and len(train) + len(valid) == len(TEXTS)
+    calls, pretrain = [], pretraining.pretrain
+
+    def spy(objective, corpus, vocab, config, report=print, every=100, model=None):
+        calls.append((objective, tuple(corpus), config))
+        return pretrain(objective, corpus, vocab, config, report, every, model=model)
+
+    monkeypatch.setattr(pretraining, "pretrain", spy)
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    config = masked_ablation.MaskedAblation(seeds=2, steps=3, warmup=2, ft_seeds=1, updates=2, valid_every=every,
+                                            budgets=(6,), max_len=TINY.seq_len, num_eval=5, batch_size=3)  # fmt: skip
+    lines = []
+    result = masked_ablation.masked_ablation(config, texts, folder, lines.append)
+    records = result["records"]
+    assert [(r["variant"], r["pretraining_seed"]) for r in records] == [
+        (v, p) for p in (0, 1) for v in masked_ablation.VARIANTS
+    ]
+    assert {c[0] for c in calls} == {"masked"} and {c[1] for c in calls} == {tuple(train)}
+    changes = {(c[2].distance_bias, c[2].warmup_steps, c[2].pre_norm) for c in calls}
+    assert changes == {(True, 0, False), (False, 0, False), (False, 2, False), (False, 0, True)}
+    assert all(c[2].num_steps == 3 and c[2].d_model == TINY.d_model for c in calls)
+    assert [c[2].seed for c in calls] == [p for p in (0, 1) for _ in masked_ablation.VARIANTS]
+    for r in records:
+        assert np.isfinite(r["valid_loss"]) and len(r["fine_tuning"]) == 1
+        assert {"validation", "test"} <= set(r["fine_tuning"][0]) and 0 <= r["fine_tuning"][0]["test"] <= 1
+    assert result["data"] == {"training texts": len(train), "validation texts": len(valid)}
+    assert lines[-1].endswith("about 00:00 left") and "[8/8]" in lines[-1]
