@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -93,8 +94,10 @@ def _encoder_params(vocab_size, seq_len, d_model, d_ff, num_layers, *, biases=Tr
     return embed + num_layers * block + head
 
 
+@functools.lru_cache(maxsize=64)
 def _keras_count(vocab_size, seq_len, d_model, d_ff, num_layers):
-    """The count Keras gives for the course's encoder at these sizes (2 heads)."""
+    """The count Keras gives for the course's encoder at these sizes (2 heads); remembered, since a
+    model is built for each new set of sizes."""
     from helpers.transformer import char_transformer
 
     return char_transformer(vocab_size, seq_len, d_model, 2, d_ff, num_layers, distance_bias=True).count_params()

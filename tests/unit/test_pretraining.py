@@ -361,3 +361,28 @@ def test_swapped_forward_and_backward_files_are_refused_even_with_checksums_edit
     with pytest.raises(pretraining.CheckpointError, match="behaves as the forward model, not backward"):
         pretraining.load_pretrained("backward", folder)
     assert pretraining.load_pretrained("masked", folder) is not None
+
+
+def test_a_pre_norm_block_normalises_each_sublayer_s_input_and_keeps_the_residual_raw(keras):
+    """helpers.transformer with pre_norm (course masked-ablation): y = h + FFN(LN2(h)), h = x + MHA(LN1(x)),
+    then one layer norm before the output layer, which is what a fine-tuned start reads."""
+    from helpers.finetune import encoder_of
+
+    config = pretraining.PretrainConfig(**{**TINY.__dict__, "pre_norm": True, "distance_bias": False})
+    model = pretraining.build_model(config, "masked")
+    ids = np.random.default_rng(0).integers(1, config.vocab_size, (2, 7))
+    get = model.get_layer
+    x = get("embed")(ids)
+    a = get("block1_norm1")(x)
+    h = x + get("block1_attention")(a, a)
+    y = get("final_norm")(h + get("block1_ff2")(get("block1_ff1")(get("block1_norm2")(h))))
+    np.testing.assert_allclose(encoder_of(model, "e")(ids), y, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model(ids), get("logits")(y), rtol=1e-5, atol=1e-5)
+
+
+def test_warm_up_rises_linearly_to_the_learning_rate_then_stays(keras):
+    config = pretraining.PretrainConfig(num_steps=50, lr=1e-3, warmup_steps=10)
+    schedule = pretraining.learning_rate(config)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 30, 50)]
+    np.testing.assert_allclose(rates, [0.0, 5e-4, 1e-3, 1e-3, 1e-3], rtol=1e-6)
+    assert pretraining.learning_rate(pretraining.PretrainConfig(lr=1e-3)) == 1e-3  # no warm-up: a constant
