@@ -51,6 +51,7 @@ from helpers.params import ParameterError, SpecError
 ORDER = (
     "run", "params", "sweep", "tidy", "refresh", "student", "slides", "check-slides", "setup-browser",
     "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "label-curve",
+    "masked-ablation",
     "results-full",
     "bench", "site",
 )  # fmt: skip
