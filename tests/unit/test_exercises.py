@@ -705,6 +705,16 @@ def test_any_answer_gets_a_verdict_never_a_traceback(name):
         assert verdict.message.startswith(("✗", "…")), verdict.message
 
 
+def test_the_encoder_count_reference_agrees_with_keras(keras):
+    """check_encoder_params's reference is a formula; Keras counts the course's encoder the same."""
+    from helpers.exercises.full_data import _encoder_params
+    from helpers.transformer import char_transformer
+
+    for V, T, d, f, L in ((100, 16, 8, 16, 1), (50, 32, 16, 32, 2), (283, 64, 32, 64, 3)):
+        model = char_transformer(V, T, d, 2, f, L, distance_bias=True)
+        assert _encoder_params(V, T, d, f, L) == model.count_params() == encoder_params(V, T, d, f, L)
+
+
 def test_the_gated_block_reference_agrees_with_keras():
     """09.3's independent count, against Keras layers built without biases (RMSNormalization: a scale only)."""
     import keras
