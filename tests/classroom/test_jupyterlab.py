@@ -42,13 +42,13 @@ def lab():
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
+    deadline = time.monotonic() + 90
     while True:
         try:
             get(base, token, "/api/status")
             break
         except OSError:
-            if proc.poll() is not None or time.time() > deadline:
+            if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError(f"JupyterLab did not start: {proc.stderr.read()[-2000:]}") from None
             time.sleep(0.5)

@@ -131,8 +131,8 @@ def test_sweep_resumes_after_ctrl_c_and_never_overwrites(tiny, tmp_path):
     proc = subprocess.Popen(
         args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    deadline = time.time() + 120
-    while len(list((out / "runs").glob("*.ipynb"))) < 2 and time.time() < deadline:
+    deadline = time.monotonic() + 120
+    while len(list((out / "runs").glob("*.ipynb"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     stdout, _ = proc.communicate(timeout=120)
@@ -194,8 +194,8 @@ def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.time() + 120
-    while not list((out / "runs").glob("*.part")) and time.time() < deadline:
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("*.part")) and time.monotonic() < deadline:
         time.sleep(0.2)  # wait until kernels are running
     time.sleep(1.0)
     below = descendants(proc.pid)
@@ -208,8 +208,8 @@ def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path
     finished = sorted(p.name for p in (out / "runs").glob("*.ipynb"))
     assert len(finished) < 6
     assert len(read_csv(out / "results.csv")) == len(finished)
-    deadline = time.time() + 20
-    while alive(below) and time.time() < deadline:
+    deadline = time.monotonic() + 20
+    while alive(below) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(below), f"processes left behind: {alive(below)}"
 
@@ -229,16 +229,16 @@ def test_a_locked_sweep_folder_and_a_killed_sweep(tiny, tmp_path):
     first = subprocess.Popen(
         [sys.executable, "-m", "course", *map(str, args)], cwd=tmp_path, stdout=subprocess.PIPE, text=True
     )
-    deadline = time.time() + 120
-    while not list((out / "runs").glob("*.part")) and time.time() < deadline:
+    deadline = time.monotonic() + 120
+    while not list((out / "runs").glob("*.part")) and time.monotonic() < deadline:
         time.sleep(0.2)
     second = course(*args, cwd=tmp_path)
     assert second.returncode == 2 and f"process {first.pid}" in second.stderr, second.stderr
     below = descendants(first.pid)
     first.kill()
     first.wait()
-    deadline = time.time() + 30
-    while alive(below) and time.time() < deadline:
+    deadline = time.monotonic() + 30
+    while alive(below) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(below), f"left behind after SIGKILL: {alive(below)}"
     third = course("sweep", tiny, "--grid", "x=3,4,5", "--jobs", "2", "--out", out, cwd=tmp_path)

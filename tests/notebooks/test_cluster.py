@@ -42,8 +42,8 @@ def cluster(tmp_path):
          "--scheduler-file", scheduler_file],
         **quiet,
     )  # fmt: skip
-    deadline = time.time() + 60
-    while not scheduler_file.exists() and time.time() < deadline:
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     workers = [
         subprocess.Popen(
@@ -104,8 +104,8 @@ def test_a_worker_killed_mid_run_is_replaced(cluster, tiny, tmp_path):
     out = tmp_path / "sweep"
     client = subprocess.Popen(sweep(tiny, out, scheduler_file, "--grid", "x=3,4,5,6", "-p", "nap", "4"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
-    deadline = time.time() + 90
-    while not kernels_below(workers[0].pid) and time.time() < deadline:
+    deadline = time.monotonic() + 90
+    while not kernels_below(workers[0].pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernels_below(workers[0].pid), "the first worker should be running a notebook by now"
     os.kill(workers[0].pid, signal.SIGKILL)  # lost mid-run: its nanny and the task go with it
@@ -125,8 +125,8 @@ def test_ctrl_c_stops_the_kernels_running_on_workers(cluster, tiny, tmp_path):
     client = subprocess.Popen(sweep(tiny, out, scheduler_file, "--grid", "x=3,4,5,6", "-p", "nap", "60"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                               start_new_session=True)  # fmt: skip
-    deadline = time.time() + 90
-    while not any(kernels_below(w.pid) for w in workers) and time.time() < deadline:
+    deadline = time.monotonic() + 90
+    while not any(kernels_below(w.pid) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     running = set().union(*(kernels_below(w.pid) for w in workers))
     assert running, "kernels should be running on the workers by now"
@@ -134,8 +134,8 @@ def test_ctrl_c_stops_the_kernels_running_on_workers(cluster, tiny, tmp_path):
     stdout, stderr = client.communicate(timeout=120)
     assert client.returncode == 130, stdout + stderr
     assert "interrupted" in stdout
-    deadline = time.time() + 20
-    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "kernels left running on the workers"
     assert not list((out / "runs").glob("*.part")) if (out / "runs").exists() else True
@@ -184,8 +184,8 @@ def test_a_local_cluster_opens_no_port_that_another_process_could_drive(tiny, tm
     out = tmp_path / "sweep"
     client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "6"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
-    deadline = time.time() + 90
-    while not kernels_below(client.pid) and time.time() < deadline:
+    deadline = time.monotonic() + 90
+    while not kernels_below(client.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert kernels_below(client.pid), "the local cluster should be running a notebook by now"
     import psutil
@@ -215,15 +215,15 @@ def test_a_local_cluster_killed_outright_leaves_no_kernel_and_no_task_folder(tin
     out = tmp_path / "sweep"
     client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)  # fmt: skip
-    deadline = time.time() + 90
-    while not kernels_below(client.pid) and time.time() < deadline:
+    deadline = time.monotonic() + 90
+    while not kernels_below(client.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     running = descendants(client.pid)
     assert kernels_below(client.pid), "kernels should be running by now"
     client.kill()  # SIGKILL: nothing in `course` can run
     client.wait()
-    deadline = time.time() + 30
-    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], "processes left running"
     from course.cluster import TASK_PREFIX, remove_stale_task_folders
@@ -237,16 +237,16 @@ def test_local_ctrl_c_and_sigterm_stop_every_kernel(tiny, tmp_path):
         out = tmp_path / f"sweep{k}"
         client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
-        deadline = time.time() + 90
-        while not kernels_below(client.pid) and time.time() < deadline:
+        deadline = time.monotonic() + 90
+        while not kernels_below(client.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         running = descendants(client.pid)
         assert kernels_below(client.pid)
         client.send_signal(sig)
         stdout, stderr = client.communicate(timeout=120)
         assert client.returncode == 130 and "interrupted" in stdout, stdout + stderr
-        deadline = time.time() + 30
-        while any(Path(f"/proc/{pid}").exists() for pid in running) and time.time() < deadline:
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], f"{sig!r}: processes left running"
         assert not list(Path(tempfile.gettempdir()).glob(f"course-task-{client.pid}-*"))
@@ -270,13 +270,13 @@ def test_bad_schedulers_end_in_one_line_and_exit_2(scheduler, says, tiny, tmp_pa
         server = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=lambda: server.accept()[0].sendall(b"\xff" * 64), daemon=True).start()
         scheduler = f"tcp://127.0.0.1:{server.getsockname()[1]}"
-    start = time.time()
+    start = time.monotonic()
     args = [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", scheduler, "--grid", "x=3,4"]
     done = subprocess.run(
         [*args, "--out", str(tmp_path / "s")], capture_output=True, text=True, cwd=tmp_path, timeout=60
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr + done.stdout and time.time() - start < 20
+    assert "Traceback" not in done.stderr + done.stdout and time.monotonic() - start < 20
     full = subprocess.run(
         [sys.executable, "-m", "course", "results-full", "--scheduler", "local:0"],
         capture_output=True,
@@ -306,7 +306,7 @@ def test_plain_tcp_beyond_loopback_is_warned_about_in_one_line(address, warned, 
 
 
 def test_an_address_that_names_no_host_is_one_line_and_exit_2_after_the_warning(tiny, tmp_path):
-    start = time.time()
+    start = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "course", "sweep", str(tiny), "--scheduler", "tcp://no-such-host.invalid:8786",
          "--grid", "x=3", "--out", str(tmp_path / "s")],
@@ -315,5 +315,5 @@ def test_an_address_that_names_no_host_is_one_line_and_exit_2_after_the_warning(
     lines = done.stderr.splitlines()
     assert done.returncode == 2 and len(lines) == 2 and "warning" in lines[0], done.stderr
     assert "cannot reach a Dask scheduler at tcp://no-such-host.invalid:8786" in lines[1]
-    assert "Traceback" not in done.stderr + done.stdout and time.time() - start < 20
+    assert "Traceback" not in done.stderr + done.stdout and time.monotonic() - start < 20
     assert not (tmp_path / "s" / "runs").exists()

@@ -259,6 +259,16 @@ def test_no_function_in_the_packages_is_longer_than_a_screen():
     assert not long, long
 
 
+def test_durations_and_deadlines_use_a_monotonic_clock():
+    """`time.time()` is the wall clock, which the system may step while a test runs (a suite run
+    here saw it advance 16.7 s in a test that took 13.5 s): every duration and deadline in the
+    tests and packages uses `time.monotonic()` or `time.perf_counter()`."""
+    sources = [*REPO_ROOT.glob("course/**/*.py"), *REPO_ROOT.glob("helpers/**/*.py"), *REPO_ROOT.glob("tests/**/*.py")]
+    here = Path(__file__).resolve()
+    wall = [p.name for p in sources if p.resolve() != here and "time.time()" in p.read_text(encoding="utf-8")]
+    assert not wall, wall
+
+
 def test_the_command_line_lists_every_command_in_its_usage():
     """`course --help` and the usage at the top of course/cli.py name the same commands."""
     from course import cli
