@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.studies import Report, Texts, _finish, checkpoints_for, option, peft_tasks
+from course.studies import Report, Texts, _finish, checkpoints_for, option, peft_tasks, task_run
 from helpers import pretraining
 from helpers.adaptation import MASKED_ABLATION_FILE
 from helpers.corpora import stable_hash
@@ -76,19 +76,14 @@ def validation_split(texts: list[str], every: int) -> tuple[list[str], list[str]
 
 def downstream(config: MaskedAblation, model, pre, task, seed: int) -> dict:
     """Fine-tune a copy of `model`'s encoder for the task (notebook 10's two stages): its scores."""
-    import keras
 
-    from helpers.finetune import build_task_model, fine_tune
+    def copy() -> dict:  # fine-tuning changes the weights it reads
+        masked = pretraining.build_model(pre, "masked")
+        masked.set_weights(model.get_weights())
+        return {"masked": masked}
 
-    keras.utils.set_random_seed(seed)
-    copy = pretraining.build_model(pre, "masked")  # fine-tuning changes the weights it reads
-    copy.set_weights(model.get_weights())
-    net, frozen = build_task_model(task.name, "two-way (BERT)", config.max_len, {"masked": copy}, None)
-    result = fine_tune(
-        net, frozen, task.X, task.y, task.validation, num_updates=config.updates, batch_size=config.batch_size,
-        lr=config.lr, lr_pretrained=config.lr_pretrained, seed=seed, loss=task.loss, sample_weight=task.sample_weight,
-    )  # fmt: skip
-    return {"seed": seed, "validation": result.fine_tuned, "test": task.test(net)}
+    record, net = task_run(config, task, "two-way (BERT)", config.lr_pretrained, seed, copy, pre)
+    return {"seed": seed, "validation": record["validation"], "test": task.test(net)}
 
 
 def masked_ablation(

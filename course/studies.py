@@ -477,16 +477,17 @@ class DirectionControls:
 CONTROL_RATES = (3e-4, 1e-3)  # the pretrained layers' rates tried on validation (notebook 10 uses 3e-4)
 
 
-def _control_run(config: DirectionControls, task, start: str, rate: float, seed: int, folder: Path, pre) -> tuple:
-    """One fine-tuning run: (record without the test score, the task model)."""
+def task_run(config, task, start: str, rate: float, seed: int, load: Callable[[], dict], pre) -> tuple:
+    """One fine-tuning run of `start` (notebook 10's two stages) on the checkpoints `load()` returns
+    (objective -> model), after seeding: (its record without the test score, the task model).
+    `config` gives the sizes and rates (max_len, updates, batch_size, lr); `rate` the pretrained layers'."""
     import keras
 
-    from helpers.finetune import NEEDS, build_task_model, fine_tune
+    from helpers.finetune import build_task_model, fine_tune
 
-    keras.utils.set_random_seed(seed)
-    checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
+    keras.utils.set_random_seed(seed)  # before loading: the task head's weights are drawn after
     model, frozen = build_task_model(
-        task.name, start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
+        task.name, start, config.max_len, load(), lambda: pretraining.build_model(pre, "masked")
     )
     result = fine_tune(
         model, frozen, task.X, task.y, task.validation, num_updates=config.updates, batch_size=config.batch_size,
@@ -494,6 +495,14 @@ def _control_run(config: DirectionControls, task, start: str, rate: float, seed:
     )  # fmt: skip
     record = {"start": start, "lr_pretrained": rate, "seed": seed, "validation": result.fine_tuned}
     return {**record, "frozen_validation": result.frozen, "parameters": model.count_params()}, model
+
+
+def _control_run(config: DirectionControls, task, start: str, rate: float, seed: int, folder: Path, pre) -> tuple:
+    """One fine-tuning run on the checkpoints in `folder`: (record without the test score, the task model)."""
+    from helpers.finetune import NEEDS
+
+    load = lambda: {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}  # noqa: E731
+    return task_run(config, task, start, rate, seed, load, pre)
 
 
 def direction_controls(

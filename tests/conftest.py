@@ -11,6 +11,7 @@ hand-written maths.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ WHOLE_NOTEBOOK_RUNS = ("test_student_edition_runs_with_other_parameters", "test_
 
 
 def start_order(item: pytest.Item) -> tuple[int, int]:
-    """Longest work first, so that the two workers finish together. Under `--dist loadscope` a
+    """Longest work first, so that the workers finish together. Under `--dist loadscope` a
     work unit is a module, or a notebook for nbval (its cells run in order in one kernel), taken in
     the order the units first appear: the modules that run whole notebooks, then nbval's notebooks,
     later ones (larger) first, then the end-to-end tests, the unit tests last. A stable sort: a
@@ -49,6 +50,17 @@ def start_order(item: pytest.Item) -> tuple[int, int]:
     if path.suffix == ".ipynb":
         return (1, -int(path.name[:2]))
     return ({"notebooks": 2, "classroom": 3}.get(group_of(path), 4), 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each worker's TensorFlow, and the kernels it starts, use its share of the cores
+    (`course.runner.thread_limits`, what `course run --jobs N` gives its kernels): with three
+    workers on two cores, one thread each. Threads that outnumber the cores spin and switch:
+    nbval of notebooks 05, 07 and 08 on two workers took 13 % less CPU time with them limited."""
+    from course.runner import thread_limits
+
+    for name, value in thread_limits(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))).items():
+        os.environ.setdefault(name, value)  # a value the user set wins
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
