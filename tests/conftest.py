@@ -11,7 +11,6 @@ hand-written maths.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -50,17 +49,6 @@ def start_order(item: pytest.Item) -> tuple[int, int]:
     if path.suffix == ".ipynb":
         return (1, -int(path.name[:2]))
     return ({"notebooks": 2, "classroom": 3}.get(group_of(path), 4), 0)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Each worker's TensorFlow, and the kernels it starts, use its share of the cores
-    (`course.runner.thread_limits`, what `course run --jobs N` gives its kernels): with three
-    workers on two cores, one thread each. Threads that outnumber the cores spin and switch:
-    nbval of notebooks 05, 07 and 08 on two workers took 13 % less CPU time with them limited."""
-    from course.runner import thread_limits
-
-    for name, value in thread_limits(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))).items():
-        os.environ.setdefault(name, value)  # a value the user set wins
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -362,3 +362,16 @@ def test_a_damaged_notebook_or_choice_in_a_parameters_cell_is_one_line(tmp_path)
         parameters_cell_source(deep)
     with pytest.raises(SpecError, match="must be Python literals"):
         parse_line("mode = 'a'  # str in {a, b}: which")
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3, 8, 1000])
+def test_parallel_kernels_share_the_cores(jobs, monkeypatch):
+    """`course run --jobs N` gives each kernel its share of the cores, at least one thread, and one
+    thread between operations."""
+    from course.runner import THREAD_VARIABLES, thread_limits
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    limits = thread_limits(jobs)
+    assert set(limits) == {*THREAD_VARIABLES, "TF_NUM_INTEROP_THREADS"}
+    per_job = {1: 2, 2: 1}.get(jobs, 1)
+    assert {limits[name] for name in THREAD_VARIABLES} == {str(per_job)} and limits["TF_NUM_INTEROP_THREADS"] == "1"
