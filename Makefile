@@ -35,7 +35,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # one more test worker than cores: a worker waiting on a kernel, a browser or a sleeping test leaves
-# its core to another (make test took 814 s on 2 workers, 743 s on 3, on 2 cores)
+# its core to another (`make bench-tests` prints how long the suite takes; PYTEST_WORKERS=2 to compare)
 PYTEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 # notebooks `make run` runs at once; a Dask scheduler for sweep-demo and results-full
 # (SCHEDULER=tcp://host:8786, tls://..., local:2) or the file an HPC launcher wrote for it
