@@ -67,15 +67,18 @@ def cluster(tmp_path):
     with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
         client.wait_for_workers(2, timeout=90)
     yield scheduler_file, workers
-    for proc in [*workers, scheduler]:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in [*workers, scheduler]:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    # the workers first: stopped together with their scheduler they spend seconds trying to reach it
+    # (about 8 s here, against half a second in this order)
+    for group in (workers, [scheduler]):
+        for proc in group:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in group:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def sweep(tiny, out, scheduler_file, *extra):
