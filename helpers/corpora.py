@@ -14,6 +14,7 @@ Taught in notebooks 06-08; `tests/unit/test_corpora.py` tests every step on smal
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import importlib.util
@@ -191,9 +192,19 @@ def parse_tagged_line(line: str) -> tuple[str, str]:
 
 def load_segmentation(root: Path | None = None, verify: bool = True) -> list[tuple[str, str]]:
     """Every tagged sentence of People's Daily 1998-01 as (characters, tags), NFKC-normalised,
-    duplicates (captions, datelines) removed."""
+    duplicates (captions, datelines) removed. The file is checked on every call and parsed once
+    per process (a second of work that Part IV's cells would otherwise repeat)."""
+    path = corpus_file("seg/data.txt", root, verify)
+    stat = path.stat()
+    return list(_parsed_segmentation(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_segmentation(path: Path, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
+    """`load_segmentation`'s sentences from the file at `path` (its time and size key the cache:
+    a file changed since is read again)."""
     seen, out = set(), []
-    for line in read_lines(corpus_file("seg/data.txt", root, verify)):
+    for line in read_lines(path):
         text, tags = parse_tagged_line(line)
         text = unicodedata.normalize("NFKC", text)
         if len(text) != len(tags):  # NFKC may expand a character; such a line is dropped
@@ -201,4 +212,4 @@ def load_segmentation(root: Path | None = None, verify: bool = True) -> list[tup
         if text not in seen:
             seen.add(text)
             out.append((text, tags))
-    return out
+    return tuple(out)
