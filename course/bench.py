@@ -12,7 +12,7 @@ tests together (budget 2 minutes); `course site` and the website's browser check
 (tests/classroom/test_site.py, which builds its own copy; budget 60 s each), with the site's
 page count and size.
 tests: the whole suite as CI runs it, twice: `make test` in this (set-up) checkout (budget 7 min),
-then `bash .ci/run` in a fresh clone of HEAD, set-up included (budget 10 min, pip's cache warm).
+then `bash .ci/run` in a fresh clone of HEAD, set-up included (budget 10 min, the package cache warm).
 Each prints its slowest tests (pytest's --durations) so a figure over budget says where to look.
 """
 
