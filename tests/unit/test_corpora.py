@@ -114,6 +114,17 @@ def test_segmentation_loading(fake_root):
         parse_tagged_line("plain text")
 
 
+def test_segmentation_is_parsed_once_but_a_changed_file_is_read_again(fake_root):
+    """load_segmentation caches the parse (keyed by the file's time and size): a caller that
+    changes its list changes nobody else's, and a file edited since is parsed anew."""
+    first = load_segmentation(fake_root, verify=False)
+    first.append(("改", "s"))
+    assert load_segmentation(fake_root, verify=False) == [("迈向新世纪", "besbe"), ("1张", "ss")]
+    data = fake_root / "seg" / "data.txt"
+    data.write_text(data.read_text(encoding="utf-8") + "新/s 年/s\n", encoding="utf-8")
+    assert load_segmentation(fake_root, verify=False)[-1] == ("新年", "ss")
+
+
 def test_words_and_spans():
     assert words("迈向新世纪", "besbe") == ["迈向", "新", "世纪"]
     assert words("一九九八年", "bmmme") == ["一九九八年"]
