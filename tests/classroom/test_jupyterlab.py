@@ -34,7 +34,9 @@ def lab():
     before = {p: p.read_bytes() for p in notebook_paths()}
     args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token} --ServerApp.port_retries=0"
     proc = subprocess.Popen(
-        ["make", "-s", "lab", f"LAB_ARGS={args}", f"VENV={sys.prefix}"],  # this interpreter's environment
+        # this interpreter's environment, taken as set up (-o): a checkout newer than its set-up
+        # stamp must not reinstall the packages, or point their editable install here, mid-test
+        ["make", "-s", "-o", f"{sys.prefix}/.installed", "lab", f"LAB_ARGS={args}", f"VENV={sys.prefix}"],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
