@@ -44,6 +44,7 @@ import copy
 import functools
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -137,8 +138,24 @@ def _limits(seconds: float, memory: int) -> Iterator[dict]:
         if state["over"]:
             raise _OverLimit(state["over"])
 
+    previous_hook = sys.unraisablehook
+
+    def unraisable(event) -> None:
+        """A tick that strikes inside a finaliser (`__del__`, a weakref callback) cannot stop the
+        answer there: Python reports the exception as "ignored" and goes on, and the next tick
+        strikes again. Say nothing of those; let the usual hook report anything else, with the
+        ticks paused so that none strikes inside it."""
+        if isinstance(event.exc_value, _OverLimit):
+            return
+        state["active"] = False
+        try:
+            previous_hook(event)
+        finally:
+            state["active"] = True
+
     previous = signal.signal(signal.SIGALRM, tick)
     address_space = _cap_address_space(memory)
+    sys.unraisablehook = unraisable
     signal.setitimer(signal.ITIMER_REAL, _TICK, _TICK)
     try:
         yield state
@@ -148,6 +165,7 @@ def _limits(seconds: float, memory: int) -> Iterator[dict]:
                 state["active"] = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
+                sys.unraisablehook = previous_hook
                 _restore_address_space(address_space)
                 break
             except _OverLimit:
