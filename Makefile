@@ -26,7 +26,9 @@
 #   make direction-controls  Part IV: GPT unmasked, one character ahead, twice over vs ELMo, BERT: results/direction_controls.json
 #   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
 #   make label-curve  Part IV: notebook 10 §6's frozen-state readers at 100 and 1,000 labels: results/label_curve.json
+#   make tagger-sizes  Part IV: notebook 10 §6's tagger sizes chosen on validation at all labels: results/tagger_sizes.json
 #   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm: results/masked_ablation.json
+#   make masked-corruption  Part IV: the masked objective's corruption, [MASK] only or BERT's 80/10/10: results/masked_corruption.json
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -50,7 +52,7 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve masked-ablation student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
@@ -145,9 +147,14 @@ pretrain: $(STAMP)
 #                       each, each set fine-tuned at 100 labels: results/pretrain_seeds.json
 #   label-curve         notebook 11: section 6's tagger and probe at 100 and 1,000 labels, 3 label samples,
 #                       the tagger's checkpoint chosen on validation: results/label_curve.json
+#   tagger-sizes        notebook 11: section 6's tagger on every training sentence at 64, 128 and 256 units,
+#                       3 epochs, no states and ELMo's states, the size chosen on validation: results/tagger_sizes.json
 #   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm,
 #                       3 seeds x 1,000 updates, chosen on validation text: results/masked_ablation.json
-STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve masked-ablation
+#   masked-corruption   notebook 10: the masked objective's corruption, [MASK] only against BERT's 80/10/10
+#                       at 15 % and 40 % hidden, 3 seeds x 1,000 updates, chosen on validation F1:
+#                       results/masked_corruption.json
+STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption
 $(STUDIES): $(STAMP)
 	$(BIN)/course $@
 

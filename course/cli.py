@@ -20,8 +20,12 @@
                                    Part IV: three pretraining seeds (results/pretrain_seeds.json)
     course label-curve [--seeds N] [--updates N] [--out DIR]   Part IV: notebook 10 §6's readers at 100 and 1,000
                                    labels (results/label_curve.json)
+    course tagger-sizes [--seeds N] [--epochs N] [--out DIR]   Part IV: notebook 10 §6's tagger sizes chosen on
+                                   validation (results/tagger_sizes.json)
     course masked-ablation [--seeds N] [--steps N] [--warmup N] [--ft-seeds N] [--updates N] [--out DIR]
                                    Part IV: the masked objective's recipes (results/masked_ablation.json)
+    course masked-corruption [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--out DIR]
+                                   Part IV: [MASK] only or BERT's 80/10/10 (results/masked_corruption.json)
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
     course bench {runner,classroom,tests}   benchmarks that print figures
     course site [--out DIR]        the course as a static website in build/site/ (offline)
@@ -51,7 +55,7 @@ from helpers.params import ParameterError, SpecError
 ORDER = (
     "run", "params", "sweep", "tidy", "refresh", "student", "slides", "check-slides", "setup-browser",
     "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "label-curve",
-    "masked-ablation",
+    "tagger-sizes", "masked-ablation", "masked-corruption",
     "results-full",
     "bench", "site",
 )  # fmt: skip

@@ -26,7 +26,7 @@ import numpy as np
 
 from course.studies import Report, Texts, _finish, checkpoints_for, option, segmentation_split
 from helpers import pretraining
-from helpers.adaptation import LABEL_CURVE_FILE
+from helpers.adaptation import LABEL_CURVE_FILE, TAGGER_SIZES_FILE
 from helpers.progress import Progress
 
 NO_STATES = "no pretrained states"
@@ -82,9 +82,13 @@ def kept_size(counts: Counter) -> int:
     return 2 + sum(1 for n in counts.values() if n >= 2)
 
 
-def _tagger_run(config: LabelCurve, labelled: list, reader, parts: dict, seed: int) -> dict:
+def _tagger_run(
+    config: LabelCurve, labelled: list, reader, parts: dict, seed: int, epochs: int = 0, say: Report | None = None
+) -> dict:
     """One tagger on `labelled` pairs, with `reader`'s frozen states (None: without): its best
-    validation F1, when it was reached, and that checkpoint's test F1 (scored once)."""
+    validation F1, when it was reached, every validation F1 it measured, and the best checkpoint's
+    test F1 (scored once). `epochs`: train that many epochs, scored on validation after each
+    (0: `config.updates` updates, scored every `config.every`); `say`: a line after each score."""
     from helpers.elmo import (
         bigram_vocab,
         bigrams,
@@ -112,13 +116,17 @@ def _tagger_run(config: LabelCurve, labelled: list, reader, parts: dict, seed: i
     sizes = {"embedding_dim": config.embedding_dim, "units": config.units, "seed": seed, "lr": config.lr}
     tagger = build_feature_tagger(len(char_ids) + 2, len(pair_ids) + 2, S[0].shape[-1] if S else 0, **sizes)
     per_epoch = len(length_batches((X != 0).sum(axis=1), config.batch_size, np.random.default_rng(0)))
-    num_epochs = -(-config.updates // per_epoch)
+    num_epochs = epochs or -(-config.updates // per_epoch)
+    every = per_epoch if epochs else config.every
     valid_inputs = inputs(parts["valid"], parts.get("valid_states"))
-    best = {"valid": -1.0, "weights": None, "updates": 0}
+    best, curve = {"valid": -1.0, "weights": None, "updates": 0}, []
 
     def after_epoch(epoch: int) -> None:
-        if (epoch * per_epoch) // config.every > ((epoch - 1) * per_epoch) // config.every or epoch == num_epochs:
+        if (epoch * per_epoch) // every > ((epoch - 1) * per_epoch) // every or epoch == num_epochs:
             score = parts["valid"].f1(tagger, valid_inputs)
+            curve.append([epoch * per_epoch, score])
+            if say:
+                say(f"  epoch {epoch}/{num_epochs}: validation F1 {score:.4f}")
             if score > best["valid"]:  # the earliest best is kept on a tie
                 best.update(valid=score, weights=tagger.get_weights(), updates=epoch * per_epoch)
 
@@ -126,7 +134,8 @@ def _tagger_run(config: LabelCurve, labelled: list, reader, parts: dict, seed: i
                  batch_size=config.batch_size, seed=seed, after_epoch=after_epoch)  # fmt: skip
     tagger.set_weights(best["weights"])
     test = parts["test"].f1(tagger, inputs(parts["test"], parts.get("test_states")))
-    return {"seed": seed, "validation": best["valid"], "best_updates": best["updates"], "test": test}
+    return {"seed": seed, "validation": best["valid"], "best_updates": best["updates"], "test": test,
+            "valid_curve": curve, "updates_per_epoch": per_epoch}  # fmt: skip
 
 
 def _reader(start: str, max_len: int, folder: Path, pre):
@@ -224,3 +233,58 @@ def label_curve(
     result = {"segmentation": segmentation, "sentiment": sentiment, "test_sentences": len(test),
               "test_reviews": len(texts.test)}  # fmt: skip
     return _finish(result, config, names, provenance, clock)
+
+
+@dataclass(frozen=True)
+class TaggerSizes(LabelCurve):
+    """`course tagger-sizes`: section 6's tagger on every training sentence at each of `units_grid`
+    LSTM sizes, `epochs` epochs with the validation sentences scored after each and the best
+    epoch's weights kept; the size with the highest mean best validation F1 over `starts` is the
+    one the rule chooses (notebook 11, section 2). The same tagger and protocol as `label-curve`."""
+
+    seeds: int = option(1, "--seeds", 1, 10, "tagger seeds per start and size")
+    epochs: int = option(3, "--epochs", 1, 50, "epochs over every training sentence, validation after each")
+    updates: int = 0  # not an option here: `epochs` decides
+    train_size: int = 0  # training sentences (the first of the split); 0: every one (the study; tests use a few)
+    units_grid: tuple[int, ...] = (64, 128, 256)
+    starts: tuple[str, ...] = ("scratch", "two one-way joined (ELMo)")
+    results: Path = TAGGER_SIZES_FILE
+    command: str = "course tagger-sizes"
+    help: str = "Part IV: section 6's tagger sizes chosen on validation at all labels (results/)"
+
+
+def tagger_sizes(
+    config: TaggerSizes, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+) -> dict:
+    """One record per (start, units, seed): the tagger trained on every training sentence, its
+    validation F1 after each epoch, the best epoch, and that epoch's test F1."""
+    from dataclasses import replace
+
+    from helpers.elmo import frozen_states
+    from helpers.text import encode
+
+    provenance, pre, vocab = checkpoints_for(texts, folder)
+    train, valid, test = segmentation_split(config.num_valid, config.num_test)
+    train = train[: config.train_size or None]
+    parts = {"valid": Pieces(valid, config.max_len), "test": Pieces(test, config.max_len), "vocab": vocab}
+    seeds = [config.seed + k for k in range(config.seeds)]
+    clock = Progress(len(config.starts) * len(config.units_grid) * len(seeds), "tagger sizes", unit="run")
+    records = []
+    for start in config.starts:
+        reader = None if start == "scratch" else _reader(start, config.max_len, folder, pre)
+        for split in ("valid", "test"):
+            ids = encode(parts[split].texts, vocab, config.max_len)
+            parts[f"{split}_states"] = None if reader is None else frozen_states(reader, ids)
+        for units in config.units_grid:
+            for seed in seeds:
+                name = NO_STATES if start == "scratch" else start
+                report(clock.starting(f"{name}, {units} units, seed {seed}: {config.epochs} epochs"))
+                run = _tagger_run(replace(config, units=units), train, reader, parts, seed, config.epochs, report)
+                records.append({"start": name, "units": units, **run})
+                clock.update(1)
+                report(f"{name}, {units} units, seed {seed}: best validation F1 {run['validation']:.4f} after "
+                       f"{run['best_updates']:,} updates, test F1 {run['test']:.4f}; {clock.status()}")  # fmt: skip
+    names = ("seeds", "epochs", "train_size", "num_valid", "num_test", "max_len", "embedding_dim", "batch_size", "lr",
+             "seed")  # fmt: skip
+    result = {"segmentation": records, "training_sentences": len(train), "test_sentences": len(test)}
+    return _finish(result, config, names, provenance, clock, units_grid=list(config.units_grid))

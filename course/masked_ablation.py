@@ -11,10 +11,21 @@ requires, against the two usual remedies for a Transformer's slow start:
 - **warm-up** — no bias, the learning rate rising linearly from 0 over the first `warmup` updates;
 - **pre-norm** — no bias, each sublayer reading a normalised copy of its input (GPT-2's order).
 
-Every variant pretrains the masked objective from the same seeds, on the same batches and hidden
-characters, for `steps` updates, on the pretraining text without its validation texts (every
-`valid_every`-th text in the order of a hash); the choice rests on its masked loss on those
-validation texts (the same hidden characters for every variant). Downstream, each checkpoint is
+`course masked-corruption` (`make masked-corruption` → results/masked_corruption.json) asks the
+same way about the corruption itself: the committed recipe shows every hidden character as [MASK];
+BERT shows 80 % as [MASK], 10 % as a random character and leaves 10 % as they are
+(`helpers.pretraining.corrupt`), so that fine-tuning, which never shows [MASK], is not a new kind
+of input; and 15 % hidden gives the masked objective about 6.7 times fewer targets per update than
+a language model, so a third recipe hides 40 %. Its rule is downstream, since that is what the
+corruption is for: validation F1 after fine-tuning.
+
+Every variant pretrains the masked objective from the same seeds for `steps` updates (the
+ablation's variants on the same batches and hidden characters; 80/10/10 draws its random
+characters from the same generator, so its batches and hidden characters differ after the first
+update, and 40% hides others), on the pretraining text without its validation texts (every
+`valid_every`-th text in the order of a hash). The ablation's choice rests on the masked loss on
+those validation texts, scored for every variant on the same hidden characters, hidden as the
+committed recipe hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
 fine-tuned for segmentation at 100 labels (notebook 10's two stages, validation and test scored
 once per run). Tested in tests/notebooks/test_studies.py.
 """
@@ -28,11 +39,21 @@ import numpy as np
 
 from course.studies import Report, Texts, _finish, checkpoints_for, option, peft_tasks, task_run
 from helpers import pretraining
-from helpers.adaptation import MASKED_ABLATION_FILE
+from helpers.adaptation import MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
 from helpers.corpora import stable_hash
 from helpers.progress import Progress
 
 VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm")
+CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden")
+RECIPES = {  # each variant's change to the committed configuration
+    "ALiBi (committed)": {"distance_bias": True},
+    "no distance bias": {"distance_bias": False},
+    "no bias, warm-up": {"distance_bias": False, "warmup_steps": "warmup"},  # the config's `warmup`
+    "no bias, pre-norm": {"distance_bias": False, "pre_norm": True},
+    "[MASK] only (committed)": {"distance_bias": True},
+    "80/10/10": {"distance_bias": True, "mask_share": 0.8},
+    "80/10/10, 40 % hidden": {"distance_bias": True, "mask_share": 0.8, "mask_rate": 0.4},
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,7 @@ class MaskedAblation:
     warmup: int = option(100, "--warmup", 1, 100_000, "updates of the warm-up variant's linear warm-up")
     ft_seeds: int = option(2, "--ft-seeds", 1, 10, "fine-tuning seeds per checkpoint (segmentation, 100 labels)")
     updates: int = option(150, "--updates", 3, 100_000, "Adam updates of every fine-tuning run")
+    variants: tuple[str, ...] = VARIANTS
     valid_every: int = 50  # every 50th pretraining text (by hash) is validation text, trained on by no variant
     budgets: tuple[int, ...] = (100,)
     max_len: int = 64
@@ -57,15 +79,23 @@ class MaskedAblation:
     help: str = "Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm (results/)"
 
 
+@dataclass(frozen=True)
+class MaskedCorruption(MaskedAblation):
+    """`course masked-corruption`: the committed [MASK]-only corruption against BERT's 80/10/10, at
+    15 % and 40 % hidden, `seeds` pretraining seeds each (the same study, other recipes)."""
+
+    variants: tuple[str, ...] = CORRUPTIONS
+    warmup: int = 100  # no warm-up recipe here: not an option
+    results: Path = MASKED_CORRUPTION_FILE
+    command: str = "course masked-corruption"
+    help: str = "Part IV: the masked objective's corruption: [MASK] only, or 80/10/10 at two rates (results/)"
+
+
 def variant_config(base: pretraining.PretrainConfig, variant: str, config: MaskedAblation, seed: int):
-    """The committed configuration with the variant's change, `config.steps` updates, seed `seed`."""
-    changes = {
-        "ALiBi (committed)": {"distance_bias": True},
-        "no distance bias": {"distance_bias": False},
-        "no bias, warm-up": {"distance_bias": False, "warmup_steps": config.warmup},
-        "no bias, pre-norm": {"distance_bias": False, "pre_norm": True},
-    }[variant]
-    return replace(base, num_steps=config.steps, seed=seed, **{"pre_norm": False, "warmup_steps": 0, **changes})
+    """The committed configuration with the variant's change (`RECIPES`), `config.steps` updates, seed `seed`."""
+    changes = {k: getattr(config, v) if isinstance(v, str) else v for k, v in RECIPES[variant].items()}
+    committed = {"pre_norm": False, "warmup_steps": 0, "mask_share": 1.0, "mask_rate": base.mask_rate}
+    return replace(base, num_steps=config.steps, seed=seed, **{**committed, **changes})
 
 
 def validation_split(texts: list[str], every: int) -> tuple[list[str], list[str]]:
@@ -94,16 +124,17 @@ def masked_ablation(
     provenance, base, vocab = checkpoints_for(texts, folder)
     train, valid = validation_split(texts.pretraining, config.valid_every)
     task = peft_tasks(config, texts, vocab, config.budgets[0], config.seed)["segmentation"]
-    clock = Progress(len(VARIANTS) * config.seeds, "masked-objective variants", unit="checkpoint")
+    clock = Progress(len(config.variants) * config.seeds, "masked-objective variants", unit="checkpoint")
     records = []
     for p in range(config.seeds):
-        for variant in VARIANTS:
+        for variant in config.variants:
             pre = variant_config(base, variant, config, p)
             report(clock.starting(f"{variant}, pretraining seed {p}: {config.steps:,} updates"))
             model, curve, seconds = pretraining.pretrain(
                 "masked", train, vocab, pre, report=report, every=max(1, config.steps // 20)
             )
-            loss, accuracy = pretraining.held_out_loss(model, "masked", valid, vocab, pre, np.random.default_rng(0))
+            scored = replace(pre, mask_rate=base.mask_rate, mask_share=1.0)  # the same hidden characters for all
+            loss, accuracy = pretraining.held_out_loss(model, "masked", valid, vocab, scored, np.random.default_rng(0))
             runs = [downstream(config, model, pre, task, config.seed + k) for k in range(config.ft_seeds)]
             records.append({"variant": variant, "pretraining_seed": p, "valid_loss": loss, "valid_accuracy": accuracy,
                             "loss_curve": [round(x, 4) for x in curve], "seconds": round(seconds, 1),
@@ -112,6 +143,7 @@ def masked_ablation(
             tests = ", ".join(f"{r['test']:.3f}" for r in runs)
             report(f"{variant}, seed {p}: validation loss {loss:.3f}; segmentation test F1 {tests}; {clock.status()}")
     names = ("seeds", "steps", "warmup", "ft_seeds", "updates", "valid_every", "max_len", "num_eval", "lr_pretrained")
-    result = {"records": records, "variants": list(VARIANTS), "every_steps": max(1, config.steps // 20)}
+    result = {"records": records, "variants": list(config.variants), "every_steps": max(1, config.steps // 20)}
+    result["recipes"] = {v: RECIPES[v] for v in config.variants}
     result["data"] = {"training texts": len(train), "validation texts": len(valid)}
     return _finish(result, config, (*names, "seed"), provenance, clock)

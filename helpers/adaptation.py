@@ -6,6 +6,9 @@ readers of Part IV's long studies, and how their stored answers are read back an
     make direction-controls → results/direction_controls.json (`course.studies.direction_controls`)
     make pretrain-seeds  → results/pretrain_seeds.json  (`course.studies.pretrain_seeds`)
     make label-curve     → results/label_curve.json     (`course.label_curve`)
+    make tagger-sizes    → results/tagger_sizes.json    (`course.label_curve`, notebook 11)
+    make masked-ablation → results/masked_ablation.json (`course.masked_ablation`, notebook 10)
+    make masked-corruption → results/masked_corruption.json (`course.masked_ablation`, notebook 10)
 
 The studies themselves (more pretraining spent two ways — longer, or ULMFiT's step on the review
 lines —, fine-tuning every start on every training review, the direction controls and three
@@ -44,6 +47,10 @@ LABEL_CURVE_FILE = REPO_ROOT / "results" / "label_curve.json"
 LABEL_CURVE_REBUILD = "make label-curve"
 MASKED_ABLATION_FILE = REPO_ROOT / "results" / "masked_ablation.json"
 MASKED_ABLATION_REBUILD = "make masked-ablation"
+TAGGER_SIZES_FILE = REPO_ROOT / "results" / "tagger_sizes.json"
+TAGGER_SIZES_REBUILD = "make tagger-sizes"
+MASKED_CORRUPTION_FILE = REPO_ROOT / "results" / "masked_corruption.json"
+MASKED_CORRUPTION_REBUILD = "make masked-corruption"
 
 
 def bits(correct: np.ndarray) -> str:

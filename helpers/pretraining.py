@@ -80,6 +80,7 @@ class PretrainConfig:
     num_steps: int = 3000
     lr: float = 1e-3
     mask_rate: float = 0.15
+    mask_share: float = 1.0  # of the hidden characters, the share shown as [MASK] (`corrupt`; BERT: 0.8)
     distance_bias: bool = True  # ALiBi in every attention layer (helpers.transformer), all three objectives
     pre_norm: bool = False  # pre-norm blocks (helpers.transformer.transformer_block); tried in `course masked-ablation`
     warmup_steps: int = 0  # the learning rate rises linearly from 0 over this many updates, then stays at lr
@@ -146,6 +147,28 @@ def text_sha256(texts: list[str]) -> str:
 # ---------------------------------------------------------------------------- objectives
 
 
+def corrupt(
+    X: np.ndarray, mask_id: int, config: PretrainConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The masked objective's input: each non-padding position hidden with probability
+    config.mask_rate (`helpers.transformer.mask_characters`, notebook 09); of the hidden ones a share
+    config.mask_share shows [MASK], and the rest, half and half, a random ordinary character
+    (ids 2 … mask_id − 1) or the character itself — BERT's 80/10/10 at mask_share = 0.8, the exercise
+    of notebook 09 (exercise 4). At mask_share = 1 every hidden character shows [MASK] and no
+    further random numbers are drawn (the committed checkpoints' recipe).
+    Returns (inputs, hidden positions): the model is scored on every hidden position."""
+    from helpers.transformer import mask_characters
+
+    inputs, hidden = mask_characters(X, mask_id, config.mask_rate, rng)
+    if config.mask_share >= 1:
+        return inputs, hidden
+    u = rng.random(X.shape)
+    shown_random = hidden & (u >= config.mask_share) & (u < (1 + config.mask_share) / 2)
+    shown_itself = hidden & (u >= (1 + config.mask_share) / 2)
+    inputs = np.where(shown_random, rng.integers(2, mask_id, size=X.shape), inputs)
+    return np.where(shown_itself, X, inputs), hidden
+
+
 def objective_windows(
     texts: list[str], vocab: dict[str, int], seq_len: int, objective: str, rng: np.random.Generator
 ) -> np.ndarray:
@@ -203,7 +226,6 @@ def pretrain(
     import keras
 
     from helpers.models import compile_model
-    from helpers.transformer import mask_characters
 
     if objective not in OBJECTIVES:
         raise ValueError(f"objective {objective!r}: choose one of {OBJECTIVES}")
@@ -225,7 +247,7 @@ def pretrain(
         batch = windows[position : position + config.batch_size]
         position += config.batch_size
         if objective == "masked":
-            inputs, hidden = mask_characters(batch[:, :-1], mask_id, config.mask_rate, rng)
+            inputs, hidden = corrupt(batch[:, :-1], mask_id, config, rng)
             loss = model.train_on_batch(
                 inputs, batch[:, :-1], sample_weight=hidden.astype("float32") / config.mask_rate
             )
@@ -245,12 +267,10 @@ def objective_targets(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inputs, targets, weight) of `objective` on `texts`, in windows of config.seq_len: the next
     character for the two language models (every position weighs), the hidden characters for
-    ``masked`` (hidden at config.mask_rate; only they weigh)."""
-    from helpers.transformer import mask_characters
-
+    ``masked`` (hidden by `corrupt`; only they weigh)."""
     windows = objective_windows(texts, vocab, config.seq_len, objective, rng)
     if objective == "masked":
-        inputs, hidden = mask_characters(windows[:, :-1], vocab["[MASK]"], config.mask_rate, rng)
+        inputs, hidden = corrupt(windows[:, :-1], vocab["[MASK]"], config, rng)
         return inputs, windows[:, :-1], hidden
     return windows[:, :-1], windows[:, 1:], np.ones(windows[:, 1:].shape, bool)
 

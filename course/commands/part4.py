@@ -16,7 +16,9 @@ from course.runner import UsageError
 STUDIES = {
     **studies.STUDIES,
     "label-curve": (label_curve.LabelCurve, label_curve.label_curve),
+    "tagger-sizes": (label_curve.TaggerSizes, label_curve.tagger_sizes),
     "masked-ablation": (masked_ablation.MaskedAblation, masked_ablation.masked_ablation),
+    "masked-corruption": (masked_ablation.MaskedCorruption, masked_ablation.masked_ablation),
 }
 
 

@@ -243,36 +243,81 @@ def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests
     assert result["parameters"]["budgets"] == [6] and result["test_sentences"] == 7
 
 
+def test_the_tagger_size_study_trains_every_size_from_every_start_and_keeps_each_runs_best_epoch(checkpoints):
+    """`course tagger-sizes` on the tiny checkpoints: per start and size one tagger for the given
+    epochs, its validation F1 after every epoch, the best kept (earliest on a tie), tested once."""
+    from course import label_curve, studies
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    config = label_curve.TaggerSizes(epochs=3, train_size=6, units_grid=(2, 3), num_valid=5, num_test=7,
+                                     max_len=TINY.seq_len, embedding_dim=4, batch_size=3,
+                                     starts=("scratch", "one-way (GPT)"))  # fmt: skip
+    lines = []
+    result = label_curve.tagger_sizes(config, texts, folder, lines.append)
+    runs = result["segmentation"]
+    assert [(r["start"], r["units"]) for r in runs] == [
+        ("no pretrained states", 2), ("no pretrained states", 3), ("one-way (GPT)", 2), ("one-way (GPT)", 3)
+    ]  # fmt: skip
+    for run in runs:
+        updates, scores = zip(*run["valid_curve"], strict=True)
+        assert list(updates) == [run["updates_per_epoch"] * e for e in (1, 2, 3)]
+        assert run["validation"] == max(scores) and run["best_updates"] == updates[scores.index(max(scores))]
+        assert 0 <= run["test"] <= 1
+    assert result["training_sentences"] == 6 and result["parameters"]["units_grid"] == [2, 3]
+    assert sum("validation F1" in line and "epoch" in line for line in lines) == 4 * 3  # a line per epoch
+    assert "[4/4]" in lines[-1] and lines[-1].endswith("about 00:00 left")
+
+
+def tiny_masked_study(study, checkpoints, monkeypatch) -> tuple:
+    """`study` (a config class of course.masked_ablation) run on the tiny checkpoints' settings, two
+    pretraining seeds: (result, pretrain calls, configs the validation loss was scored with,
+    training texts, validation texts, progress lines)."""
+    from course import masked_ablation, studies
+
+    folder, _ = checkpoints
+    every = next(k for k in range(2, 20) if all(masked_ablation.validation_split(TEXTS, k)))  # both non-empty
+    train, valid = masked_ablation.validation_split(TEXTS, every)
+    calls, scored, pretrain, held_out_loss = [], [], pretraining.pretrain, pretraining.held_out_loss
+
+    def spy(objective, corpus, vocab, config, report=print, every=100, model=None):
+        calls.append((objective, tuple(corpus), config))
+        return pretrain(objective, corpus, vocab, config, report, every, model=model)
+
+    def scored_with(model, objective, corpus, vocab, config, rng):
+        scored.append((tuple(corpus), config))
+        return held_out_loss(model, objective, corpus, vocab, config, rng)
+
+    monkeypatch.setattr(pretraining, "pretrain", spy)
+    monkeypatch.setattr(pretraining, "held_out_loss", scored_with)
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
+    config = study(seeds=2, steps=3, warmup=2, ft_seeds=1, updates=2, valid_every=every, budgets=(6,),
+                   max_len=TINY.seq_len, num_eval=5, batch_size=3)  # fmt: skip
+    lines = []
+    result = masked_ablation.masked_ablation(config, texts, folder, lines.append)
+    return result, calls, scored, train, valid, lines
+
+
 def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_on_text_none_trained_on(
     checkpoints, monkeypatch
 ):
     """`course masked-ablation` on the tiny checkpoints' settings: every variant from every seed,
     each with exactly its change (the bias, a warm-up, pre-norm), all on the same training texts,
     none of which is a validation text; each checkpoint fine-tuned and tested once per run."""
-    from course import masked_ablation, studies
+    from course import masked_ablation
 
-    folder, _ = checkpoints
-    every = next(k for k in range(2, 20) if all(masked_ablation.validation_split(TEXTS, k)))  # both non-empty
-    train, valid = masked_ablation.validation_split(TEXTS, every)
+    result, calls, scored, train, valid, lines = tiny_masked_study(
+        masked_ablation.MaskedAblation, checkpoints, monkeypatch
+    )
     assert not set(train) & set(valid) and len(train) + len(valid) == len(TEXTS)
-    calls, pretrain = [], pretraining.pretrain
-
-    def spy(objective, corpus, vocab, config, report=print, every=100, model=None):
-        calls.append((objective, tuple(corpus), config))
-        return pretrain(objective, corpus, vocab, config, report, every, model=model)
-
-    monkeypatch.setattr(pretraining, "pretrain", spy)
-    positive = np.asarray([1, 1, 0] * 4)
-    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
-    config = masked_ablation.MaskedAblation(seeds=2, steps=3, warmup=2, ft_seeds=1, updates=2, valid_every=every,
-                                            budgets=(6,), max_len=TINY.seq_len, num_eval=5, batch_size=3)  # fmt: skip
-    lines = []
-    result = masked_ablation.masked_ablation(config, texts, folder, lines.append)
     records = result["records"]
     assert [(r["variant"], r["pretraining_seed"]) for r in records] == [
         (v, p) for p in (0, 1) for v in masked_ablation.VARIANTS
     ]
     assert {c[0] for c in calls} == {"masked"} and {c[1] for c in calls} == {tuple(train)}
+    assert {s[0] for s in scored} == {tuple(valid)}
     changes = {(c[2].distance_bias, c[2].warmup_steps, c[2].pre_norm) for c in calls}
     assert changes == {(True, 0, False), (False, 0, False), (False, 2, False), (False, 0, True)}
     assert all(c[2].num_steps == 3 and c[2].d_model == TINY.d_model for c in calls)
@@ -282,3 +327,24 @@ def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_
         assert {"validation", "test"} <= set(r["fine_tuning"][0]) and 0 <= r["fine_tuning"][0]["test"] <= 1
     assert result["data"] == {"training texts": len(train), "validation texts": len(valid)}
     assert lines[-1].endswith("about 00:00 left") and "[8/8]" in lines[-1]
+
+
+def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_same_hidden_characters(
+    checkpoints, monkeypatch
+):
+    """`course masked-corruption`: the committed [MASK]-only corruption, BERT's 80/10/10, and 80/10/10
+    with 40 % hidden, each with ALiBi from every seed; every recipe's validation loss is scored on
+    characters hidden as the committed recipe hides them (one rate, [MASK] only), whatever it trained on."""
+    from course import masked_ablation
+
+    result, calls, scored, train, valid, lines = tiny_masked_study(
+        masked_ablation.MaskedCorruption, checkpoints, monkeypatch
+    )
+    assert [(r["variant"], r["pretraining_seed"]) for r in result["records"]] == [
+        (v, p) for p in (0, 1) for v in masked_ablation.CORRUPTIONS
+    ]
+    trained = [(c[2].distance_bias, c[2].mask_rate, c[2].mask_share) for c in calls]
+    assert trained == [(True, TINY.mask_rate, 1.0), (True, TINY.mask_rate, 0.8), (True, 0.4, 0.8)] * 2
+    assert {(s[1].mask_rate, s[1].mask_share) for s in scored} == {(TINY.mask_rate, 1.0)}
+    assert {s[0] for s in scored} == {tuple(valid)} and {c[1] for c in calls} == {tuple(train)}
+    assert result["variants"] == list(masked_ablation.CORRUPTIONS) and "[6/6]" in lines[-1]

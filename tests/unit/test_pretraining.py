@@ -386,3 +386,25 @@ def test_warm_up_rises_linearly_to_the_learning_rate_then_stays(keras):
     rates = [float(schedule(step)) for step in (0, 5, 10, 30, 50)]
     np.testing.assert_allclose(rates, [0.0, 5e-4, 1e-3, 1e-3, 1e-3], rtol=1e-6)
     assert pretraining.learning_rate(pretraining.PretrainConfig(lr=1e-3)) == 1e-3  # no warm-up: a constant
+
+
+def test_the_masked_objective_s_corruption_passes_notebook_09_s_checker_at_80_10_10():
+    """`corrupt` at mask_share 0.8 is BERT's 80/10/10 by the exercise's own checker (shares of
+    [MASK], random and unchanged characters, the rate, no padding); at 1.0 it is every hidden
+    character as [MASK] — the checker's named mistake — drawing the same numbers as
+    `mask_characters`, so the committed checkpoints' batches are unchanged."""
+    from helpers.exercises import check_bert_corruption
+    from helpers.transformer import mask_characters
+
+    def with_share(share):
+        return lambda X, mask_id, rate, rng: pretraining.corrupt(
+            X, mask_id, pretraining.PretrainConfig(mask_rate=rate, mask_share=share), rng
+        )
+
+    assert check_bert_corruption(with_share(0.8)).correct
+    wrong = check_bert_corruption(with_share(1.0))
+    assert not wrong.correct and "every chosen position" in repr(wrong)
+    X = np.random.default_rng(1).integers(0, 40, size=(30, 50))
+    ours = pretraining.corrupt(X, 39, pretraining.PretrainConfig(), np.random.default_rng(2))
+    plain = mask_characters(X, 39, 0.15, np.random.default_rng(2))
+    assert all(np.array_equal(a, b) for a, b in zip(ours, plain, strict=True))

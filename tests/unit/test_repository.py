@@ -276,3 +276,19 @@ def test_the_command_line_lists_every_command_in_its_usage():
 
     usage = set(re.findall(r"^    course ([a-z-]+)", cli.__doc__, flags=re.M))
     assert usage == set(COMMANDS) == set(cli.ORDER)
+
+
+def test_every_command_prints_its_help():
+    """`course --help` and `course COMMAND --help` print and exit 0: argparse formats help strings
+    with %, so a stray "%" in one (say "40 %") would turn the help into a traceback."""
+    import contextlib
+    import io
+
+    from course import cli
+    from course.commands import COMMANDS
+
+    for args in (["--help"], *([name, "--help"] for name in COMMANDS)):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_:
+            cli._parser().parse_args(args)
+        assert exit_.value.code == 0 and "usage: course" in out.getvalue(), args
