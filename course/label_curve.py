@@ -150,6 +150,19 @@ def _reader(start: str, max_len: int, folder: Path, pre):
     return state_reader(start, max_len, checkpoints, lambda: pretraining.build_model(pre, "masked"))
 
 
+def _reader_and_states(start: str, config: LabelCurve, folder: Path, pre, parts: dict):
+    """The start's frozen reader (None for "scratch"), its states of the validation and test pieces
+    stored in `parts` ("valid_states", "test_states"; None without a reader)."""
+    from helpers.elmo import frozen_states
+    from helpers.text import encode
+
+    reader = None if start == "scratch" else _reader(start, config.max_len, folder, pre)
+    for split in ("valid", "test"):
+        ids = encode(parts[split].texts, parts["vocab"], config.max_len)
+        parts[f"{split}_states"] = None if reader is None else frozen_states(reader, ids)
+    return reader
+
+
 def _sentiment(texts: Texts, readers: dict, vocab: dict, samples: dict) -> list[dict]:
     """Section 6's probe from every reader, and TF-IDF, on each seed's sample at each budget."""
     from sklearn.linear_model import LogisticRegression
@@ -184,9 +197,7 @@ def label_curve(
 ) -> dict:
     """Segmentation records (start, budget, seed, validation, best_updates, test) and sentiment
     records (start, budget, seed, test), every seed its own label sample."""
-    from helpers.elmo import frozen_states
     from helpers.finetune import STARTS
-    from helpers.text import encode
 
     provenance, pre, vocab = checkpoints_for(texts, folder)
     if not 1 <= config.max_len <= pre.seq_len:
@@ -198,10 +209,7 @@ def label_curve(
     clock = Progress(len(starts) * len(config.budgets) * len(seeds) + 1, "label curve", unit="run")
     segmentation = []
     for start in starts:
-        reader = None if start == "scratch" else _reader(start, config.max_len, folder, pre)
-        for split in ("valid", "test"):
-            ids = encode(parts[split].texts, vocab, config.max_len)
-            parts[f"{split}_states"] = None if reader is None else frozen_states(reader, ids)
+        reader = _reader_and_states(start, config, folder, pre, parts)
         for budget in config.budgets:
             for seed in seeds:
                 pick = np.random.default_rng(seed).permutation(len(train))[:budget]
@@ -260,9 +268,6 @@ def tagger_sizes(
     validation F1 after each epoch, the best epoch, and that epoch's test F1."""
     from dataclasses import replace
 
-    from helpers.elmo import frozen_states
-    from helpers.text import encode
-
     provenance, pre, vocab = checkpoints_for(texts, folder)
     train, valid, test = segmentation_split(config.num_valid, config.num_test)
     train = train[: config.train_size or None]
@@ -271,10 +276,7 @@ def tagger_sizes(
     clock = Progress(len(config.starts) * len(config.units_grid) * len(seeds), "tagger sizes", unit="run")
     records = []
     for start in config.starts:
-        reader = None if start == "scratch" else _reader(start, config.max_len, folder, pre)
-        for split in ("valid", "test"):
-            ids = encode(parts[split].texts, vocab, config.max_len)
-            parts[f"{split}_states"] = None if reader is None else frozen_states(reader, ids)
+        reader = _reader_and_states(start, config, folder, pre, parts)
         for units in config.units_grid:
             for seed in seeds:
                 name = NO_STATES if start == "scratch" else start
