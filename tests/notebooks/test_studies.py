@@ -13,6 +13,20 @@ from helpers import pretraining
 from tests.conftest import TEXTS, TINY
 
 
+@pytest.fixture
+def eagerly(tf):
+    """Run TensorFlow's functions eagerly during the test. These tests check what each study runs,
+    chooses and scores, not how TensorFlow executes it; where each of many tiny runs makes 2 or 3
+    updates, most of the time went to tracing every new model's training step into a graph (the
+    pretraining-seed test: 30 s in graphs, 19 s eagerly). Not for the tagger studies, whose runs
+    are longer: they were faster in graphs (label curve 19 s, 36 s eagerly). The graph path is what
+    the notebooks (nbval) and the `make` studies run."""
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
+
+
+@pytest.mark.usefixtures("eagerly")
 def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(checkpoints, tmp_path, monkeypatch):
     """course.studies.pretrain_more (read in notebook 11, section 6): both arms train every
     objective further, from the checkpoint and not from scratch; the checkpoint files stay as they were."""
@@ -67,6 +81,7 @@ def test_more_pretraining_goes_on_from_each_checkpoint_and_leaves_it_alone(check
         studies.pretrain_more(studies.PretrainMore(steps=2), wrong, folder, report=lines.append)
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_on_validation(checkpoints):
     from course import studies
     from helpers import adaptation
@@ -92,6 +107,7 @@ def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_o
         studies.finetune_all(studies.FinetuneAll(epochs=1, max_len=TINY.seq_len + 1), texts, folder, lines.append)
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoints, monkeypatch):
     """`course peft` on the tiny checkpoints, two methods, one budget: a record per (task, method,
     seed), the rate chosen on validation, progress with the time left, provenance."""
@@ -120,6 +136,7 @@ def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoint
         studies.peft(studies.Peft(max_len=TINY.seq_len + 1), texts, folder, lines.append)
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept_run_once(checkpoints, monkeypatch):
     """`course direction-controls` on the tiny checkpoints: per (task, start) the pretrained layers'
     rate with the best validation score on the first seed (the smaller on a tie), every seed at it."""
@@ -155,6 +172,7 @@ def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept
     assert result["versions"] and result["hardware"] and result["parameters"]["rates_tried"] == [3e-4, 1e-3]
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(checkpoints, tmp_path):
     """`course pretrain-seeds` on the tiny checkpoints' settings: each seed's three checkpoints saved
     (with that seed and the smaller budget in their provenance, and different weights), each
@@ -299,6 +317,7 @@ def tiny_masked_study(study, checkpoints, monkeypatch) -> tuple:
     return result, calls, scored, train, valid, lines
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_on_text_none_trained_on(
     checkpoints, monkeypatch
 ):
@@ -328,6 +347,7 @@ def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_
     assert lines[-1].endswith("about 00:00 left") and "[8/8]" in lines[-1]
 
 
+@pytest.mark.usefixtures("eagerly")
 def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_same_hidden_characters(
     checkpoints, monkeypatch
 ):
