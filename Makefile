@@ -151,8 +151,8 @@ pretrain: $(STAMP)
 #                       3 epochs, no states and ELMo's states, the size chosen on validation: results/tagger_sizes.json
 #   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm,
 #                       3 seeds x 1,000 updates, chosen on validation text: results/masked_ablation.json
-#   masked-corruption   notebook 10: the masked objective's corruption, [MASK] only against BERT's 80/10/10
-#                       at 15 % and 40 % hidden, 3 seeds x 1,000 updates, chosen on validation F1:
+#   masked-corruption   notebook 10: the masked objective's corruption, [MASK] only and BERT's 80/10/10,
+#                       each at 15 % and 40 % hidden, 3 seeds x 1,000 updates, chosen on validation F1:
 #                       results/masked_corruption.json
 STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption
 $(STUDIES): $(STAMP)

@@ -17,12 +17,14 @@ BERT shows 80 % as [MASK], 10 % as a random character and leaves 10 % as they ar
 (`helpers.pretraining.corrupt`), so that fine-tuning, which never shows [MASK], is not a new kind
 of input; and 15 % hidden gives the masked objective about 6.7 times fewer targets per update than
 a language model, so a third recipe hides 40 %. Its rule is downstream, since that is what the
-corruption is for: validation F1 after fine-tuning.
+corruption is for: validation F1 after fine-tuning. The third recipe changes two things at once; a
+fourth, [MASK] only with 40 % hidden, added after the first run had chosen the third, completes the
+two-by-two (corruption × share hidden) so that each change is measured with the other held fixed.
 
 Every variant pretrains the masked objective from the same seeds for `steps` updates (the
 ablation's variants on the same batches and hidden characters; 80/10/10 draws its random
 characters from the same generator, so its batches and hidden characters differ after the first
-update, and 40% hides others), on the pretraining text without its validation texts (every
+update, and 40 % hides others), on the pretraining text without its validation texts (every
 `valid_every`-th text in the order of a hash). The ablation's choice rests on the masked loss on
 those validation texts, scored for every variant on the same hidden characters, hidden as the
 committed recipe hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
@@ -44,7 +46,7 @@ from helpers.corpora import stable_hash
 from helpers.progress import Progress
 
 VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm")
-CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden")
+CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden", "[MASK] only, 40 % hidden")
 RECIPES = {  # each variant's change to the committed configuration
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},
@@ -53,6 +55,7 @@ RECIPES = {  # each variant's change to the committed configuration
     "[MASK] only (committed)": {"distance_bias": True},
     "80/10/10": {"distance_bias": True, "mask_share": 0.8},
     "80/10/10, 40 % hidden": {"distance_bias": True, "mask_share": 0.8, "mask_rate": 0.4},
+    "[MASK] only, 40 % hidden": {"distance_bias": True, "mask_rate": 0.4},  # with the one above: the two changes apart
 }
 
 
@@ -81,14 +84,14 @@ class MaskedAblation:
 
 @dataclass(frozen=True)
 class MaskedCorruption(MaskedAblation):
-    """`course masked-corruption`: the committed [MASK]-only corruption against BERT's 80/10/10, at
-    15 % and 40 % hidden, `seeds` pretraining seeds each (the same study, other recipes)."""
+    """`course masked-corruption`: the committed [MASK]-only corruption against BERT's 80/10/10, each
+    at 15 % and 40 % hidden, `seeds` pretraining seeds each (the same study, other recipes)."""
 
     variants: tuple[str, ...] = CORRUPTIONS
     warmup: int = 100  # no warm-up recipe here: not an option
     results: Path = MASKED_CORRUPTION_FILE
     command: str = "course masked-corruption"
-    help: str = "Part IV: the masked objective's corruption: [MASK] only, or 80/10/10 at two rates (results/)"
+    help: str = "Part IV: the masked objective's corruption: [MASK] only or 80/10/10, each at two rates (results/)"
 
 
 def variant_config(base: pretraining.PretrainConfig, variant: str, config: MaskedAblation, seed: int):

@@ -351,8 +351,8 @@ def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_
 def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_same_hidden_characters(
     checkpoints, monkeypatch
 ):
-    """`course masked-corruption`: the committed [MASK]-only corruption, BERT's 80/10/10, and 80/10/10
-    with 40 % hidden, each with ALiBi from every seed; every recipe's validation loss is scored on
+    """`course masked-corruption`: the committed [MASK]-only corruption and BERT's 80/10/10, each at
+    15 % and 40 % hidden, each with ALiBi from every seed; every recipe's validation loss is scored on
     characters hidden as the committed recipe hides them (one rate, [MASK] only), whatever it trained on."""
     from course import masked_ablation
 
@@ -363,7 +363,7 @@ def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_
         (v, p) for p in (0, 1) for v in masked_ablation.CORRUPTIONS
     ]
     trained = [(c[2].distance_bias, c[2].mask_rate, c[2].mask_share) for c in calls]
-    assert trained == [(True, TINY.mask_rate, 1.0), (True, TINY.mask_rate, 0.8), (True, 0.4, 0.8)] * 2
+    assert trained == [(True, TINY.mask_rate, 1.0), (True, TINY.mask_rate, 0.8), (True, 0.4, 0.8), (True, 0.4, 1.0)] * 2
     assert {(s[1].mask_rate, s[1].mask_share) for s in scored} == {(TINY.mask_rate, 1.0)}
     assert {s[0] for s in scored} == {tuple(valid)} and {c[1] for c in calls} == {tuple(train)}
-    assert result["variants"] == list(masked_ablation.CORRUPTIONS) and "[6/6]" in lines[-1]
+    assert result["variants"] == list(masked_ablation.CORRUPTIONS) and "[8/8]" in lines[-1]
