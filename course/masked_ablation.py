@@ -22,9 +22,10 @@ fourth, [MASK] only with 40 % hidden, added after the first run had chosen the t
 two-by-two (corruption × share hidden) so that each change is measured with the other held fixed.
 
 Every variant pretrains the masked objective from the same seeds for `steps` updates (the
-ablation's variants on the same batches and hidden characters; 80/10/10 draws its random
-characters from the same generator, so its batches and hidden characters differ after the first
-update, and 40 % hides others), on the pretraining text without its validation texts (every
+ablation's variants on the same batches and hidden characters; every corruption reads the same
+windows until the first reshuffle, a 40 % recipe hiding a superset of its 15 % partner's
+characters throughout, while 80/10/10's extra random draws give it other hidden characters from
+the second update on and other batches after the reshuffle), on the pretraining text without its validation texts (every
 `valid_every`-th text in the order of a hash). The ablation's choice rests on the masked loss on
 those validation texts, scored for every variant on the same hidden characters, hidden as the
 committed recipe hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
