@@ -475,6 +475,18 @@ class DirectionControls:
 
 
 CONTROL_RATES = (3e-4, 1e-3)  # the pretrained layers' rates tried on validation (notebook 10 uses 3e-4)
+SCRATCH_RATES = (3e-3, 1e-2)  # scratch's one rate tried the same way: notebook 10's, and the next one up
+
+
+def chosen_on_validation(run: Callable[[float, int], tuple], rates: tuple[float, ...], seeds: list[int]) -> tuple:
+    """The rule of the studies that choose a rate: every rate of `rates` (ascending) with the first
+    seed, the one with the best validation score kept (the smaller on a tie), then every other seed
+    at it. `run(rate, seed)` gives (record, model). Returns (the rate, [(record, model) of each
+    kept run], {the rate as text: the first seed's validation score})."""
+    first = [run(rate, seeds[0]) for rate in rates]
+    best = max(range(len(first)), key=lambda k: (first[k][0]["validation"], -k))
+    tried = {f"{rate:g}": record["validation"] for rate, (record, _) in zip(rates, first, strict=True)}
+    return rates[best], [first[best]] + [run(rates[best], s) for s in seeds[1:]], tried
 
 
 def task_run(config, task, start: str, rate: float, seed: int, load: Callable[[], dict], pre) -> tuple:
@@ -493,7 +505,8 @@ def task_run(config, task, start: str, rate: float, seed: int, load: Callable[[]
         model, frozen, task.X, task.y, task.validation, num_updates=config.updates, batch_size=config.batch_size,
         lr=config.lr, lr_pretrained=rate, seed=seed, loss=task.loss, sample_weight=task.sample_weight,
     )  # fmt: skip
-    record = {"start": start, "lr_pretrained": rate, "seed": seed, "validation": result.fine_tuned}
+    record = {"start": start, "lr": config.lr, "lr_pretrained": rate if frozen else None, "seed": seed,
+              "validation": result.fine_tuned}  # fmt: skip
     return {**record, "frozen_validation": result.frozen, "parameters": model.count_params()}, model
 
 
@@ -521,10 +534,8 @@ def direction_controls(
     for budget in config.budgets:
         for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
             for start in starts:
-                first = [_control_run(config, task, start, rate, seeds[0], folder, pre) for rate in CONTROL_RATES]
-                best = max(range(len(first)), key=lambda k: (first[k][0]["validation"], -k))
-                rate = CONTROL_RATES[best]
-                kept = [first[best]] + [_control_run(config, task, start, rate, s, folder, pre) for s in seeds[1:]]
+                run = rate_runner(config, task, start, folder, pre)
+                rate, kept, _ = chosen_on_validation(run, CONTROL_RATES, seeds)
                 records += [{"task": name, "budget": budget, **r, "test": task.test(m)} for r, m in kept]
                 clock.update(runs_per_start)
                 tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(seeds) :])
@@ -539,10 +550,12 @@ class PretrainSeeds:
     """`course pretrain-seeds`: how far a pretraining seed moves Part IV's verdict. The three
     objectives pretrained again from `seeds` seeds, at a smaller budget than the committed
     checkpoints (`steps` updates each, their other settings unchanged), and each seed's set
-    fine-tuned as notebook 10's full-size run does (two stages, `updates` updates at rates `lr` and
-    `lr_pretrained`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch
-    beside them. The checkpoints go to build/pretrain_seeds/ (not committed); the results keep
-    their SHA-256."""
+    fine-tuned as notebook 10's full-size run does (two stages, `updates` updates, the new layer at
+    `lr`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch beside them.
+    Every start's rate is chosen on validation as the direction study chooses it
+    (`chosen_on_validation`): the pretrained layers' rate from CONTROL_RATES per pretraining seed,
+    task and start; scratch's one rate from SCRATCH_RATES per task. The checkpoints go to
+    build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
     steps: int = option(1000, "--steps", 10, 100_000, "pretraining updates per objective and seed")
@@ -553,8 +566,7 @@ class PretrainSeeds:
     starts: tuple[str, ...] = ()  # empty: every start of helpers.finetune.STARTS (scratch once, not per seed)
     num_eval: int = 1000  # validation and test texts scored per task
     batch_size: int = 32
-    lr: float = 0.003  # notebook 10's rates: the new layer (and scratch), then the pretrained layers
-    lr_pretrained: float = 0.0003
+    lr: float = 0.003  # notebook 10's rate of the new layer (scratch's is chosen from SCRATCH_RATES)
     seed: int = 0  # the label sample; fine-tuning seeds seed, seed + 1, ...
     folder: Path = REPO_ROOT / "build" / "pretrain_seeds"
     results: Path = REPO_ROOT / "results" / "pretrain_seeds.json"
@@ -588,26 +600,37 @@ def pretrain_seeds(
     ft_seeds = [config.seed + k for k in range(config.ft_seeds)]
     starts = config.starts or STARTS
     clock = Progress(config.seeds, "pretraining seeds", unit="seed")
-    records, held, files = [], {}, {}
+    records, held, files, choices = [], {}, {}, []
     for p in range(config.seeds):
         where, pre, held[p] = _pretrain_one_seed(config, p, base, texts, vocab, provenance, report)
         files[p] = pretraining.read_provenance(where)["files_sha256"]
         for budget in config.budgets:
             for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
                 for start in [s for s in starts if s != "scratch" or p == 0]:
-                    for s in ft_seeds:
-                        record, model = _control_run(config, task, start, config.lr_pretrained, s, where, pre)
-                        seed_of = None if start == "scratch" else p
-                        records.append({"pretraining_seed": seed_of, "task": name, "budget": budget, **record,
-                                        "test": task.test(model)})  # fmt: skip
+                    rate, kept, tried = chosen_on_validation(rate_runner(config, task, start, where, pre),
+                                                             SCRATCH_RATES if start == "scratch" else CONTROL_RATES,
+                                                             ft_seeds)  # fmt: skip
+                    seed_of = None if start == "scratch" else p
+                    where_ = {"pretraining_seed": seed_of, "task": name, "budget": budget}
+                    records += [{**where_, **record, "test": task.test(model)} for record, model in kept]
+                    choices.append({**where_, "start": start, "tried": tried, "chosen": rate})
                     tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(ft_seeds) :])
-                    report(f"pretraining seed {p}, {name}, {start}: test {tests}; {clock.status()}")
+                    report(f"pretraining seed {p}, {name}, {start}: rate {rate:g}, test {tests}; {clock.status()}")
         clock.update(1)
         report(f"pretraining seed {p} pretrained and fine-tuned; {clock.status()}")
-    names = ("seeds", "steps", "ft_seeds", "updates", "max_len", "num_eval", "batch_size", "lr", "lr_pretrained")
+    names = ("seeds", "steps", "ft_seeds", "updates", "max_len", "num_eval", "batch_size", "lr")
     result = {"records": records, "held_out": held, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
-    result["seed_checkpoints_sha256"] = files
-    return _finish(result, config, (*names, "seed"), provenance, clock)
+    result["seed_checkpoints_sha256"], result["rate_choices"] = files, choices
+    rates = {"rates_tried": list(CONTROL_RATES), "scratch_rates_tried": list(SCRATCH_RATES)}
+    return _finish(result, config, (*names, "seed"), provenance, clock, **rates)
+
+
+def rate_runner(config, task, start: str, folder: Path, pre) -> Callable[[float, int], tuple]:
+    """run(rate, seed) for `chosen_on_validation`: a run on the checkpoints in `folder` with that
+    rate for the pretrained layers, or, for scratch (no pretrained layer), as its one rate."""
+    if start == "scratch":
+        return lambda rate, seed: _control_run(replace(config, lr=rate), task, start, rate, seed, folder, pre)
+    return lambda rate, seed: _control_run(config, task, start, rate, seed, folder, pre)
 
 
 STUDIES = {

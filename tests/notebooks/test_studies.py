@@ -176,7 +176,9 @@ def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept
 def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(checkpoints, tmp_path):
     """`course pretrain-seeds` on the tiny checkpoints' settings: each seed's three checkpoints saved
     (with that seed and the smaller budget in their provenance, and different weights), each
-    fine-tuned; scratch once, not per pretraining seed."""
+    fine-tuned; scratch once, not per pretraining seed; every start's rate chosen on validation
+    with the first fine-tuning seed (the pretrained layers' per pretraining seed, scratch's one rate
+    per task), every kept run at it."""
     from course import studies
 
     folder, _ = checkpoints
@@ -193,7 +195,20 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
     scratch = [r for r in records if r["start"] == "scratch"]
     assert len(gpt) == 2 * 2 * 2 and len(scratch) == 2 * 2  # (seeds ×) tasks × fine-tuning seeds
     assert sorted({r["pretraining_seed"] for r in gpt}) == [0, 1] and {r["pretraining_seed"] for r in scratch} == {None}
-    assert all(r["lr_pretrained"] == config.lr_pretrained and 0 <= r["test"] <= 1 for r in records)
+    assert all(0 <= r["test"] <= 1 for r in records)
+    choices = result["rate_choices"]
+    assert len(choices) == 2 * 2 + 2  # (pretraining seed, task) for GPT; task for scratch
+    for choice in choices:
+        rates = studies.SCRATCH_RATES if choice["start"] == "scratch" else studies.CONTROL_RATES
+        assert list(choice["tried"]) == [f"{r:g}" for r in rates]
+        best = max(range(len(rates)), key=lambda k: (list(choice["tried"].values())[k], -k))
+        assert choice["chosen"] == rates[best]
+        keys = ("pretraining_seed", "task", "start")
+        kept = [r for r in records if all(r[k] == choice[k] for k in keys)]
+        rate = "lr" if choice["start"] == "scratch" else "lr_pretrained"
+        assert [r["seed"] for r in kept] == [0, 1] and {r[rate] for r in kept} == {choice["chosen"]}
+    assert {r["lr_pretrained"] for r in scratch} == {None} and {r["lr"] for r in gpt} == {config.lr}
+    assert result["parameters"]["rates_tried"] == list(studies.CONTROL_RATES)
     for p in (0, 1):
         provenance = pretraining.read_provenance(tmp_path / "seeds" / f"seed-{p}")
         assert provenance["config"]["seed"] == p and provenance["config"]["num_steps"] == 3
