@@ -38,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,7 +47,7 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, worker_init
+from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, remove_stale_folders, worker_init
 from helpers.provenance import write_whole
 
 POLL_SECONDS = 0.5
@@ -106,10 +107,26 @@ def warn_if_plain_remote(address: str) -> None:
 def remove_stale_task_folders(own: bool = False) -> None:
     """Task folders left in the temporary folder by a sweep that was killed outright (their
     process is gone), and with `own`, this process's (a local cluster's tasks, once it is closed)."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}*-*"):
-        pid = folder.name[len(TASK_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and (not Path(f"/proc/{pid}").exists() or (own and int(pid) == os.getpid())):
-            shutil.rmtree(folder, ignore_errors=True)
+    remove_stale_folders(TASK_PREFIX, own)
+
+
+RUNNING: set[subprocess.Popen] = set()  # the `course run` children of this process's tasks (a local cluster's)
+CLOSING = threading.Event()  # set while a local cluster closes: its tasks start no child any more
+STARTING = threading.Lock()  # a child is started and registered, or not started at all
+
+
+def kill_children() -> None:
+    """Kill every `course run` child this process's tasks have running, and wait for each: a local
+    cluster's tasks are threads of this process, and may not have seen the stop event yet; none
+    starts a child after this (`CLOSING`, cleared by the next local cluster)."""
+    with STARTING:
+        CLOSING.set()
+    for child in list(RUNNING):
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # the kernel exits when its parent dies
+        except ProcessLookupError:  # it had just ended
+            pass
+        child.wait()
 
 
 def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], stop_event: str, threads: int = 1) -> dict:
@@ -127,17 +144,23 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     params_file.write_text(yaml.safe_dump(parameters), encoding="utf-8")
     out = folder / "out"
     env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
+    env["TMPDIR"] = str(folder)  # the kernel's socket folder inside the task's: removed with it, even if killed
     command = [sys.executable, "-m", "course", "run", str(notebook), "-f", str(params_file), "--out", str(out)]
     start = time.perf_counter()
-    child = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: worker_init({}),  # dies with this thread's process if it is killed outright
-    )
+    with STARTING:
+        if CLOSING.is_set():
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"status": "stopped", "seconds": 0.0, "error": "", "records": {}, "notebook": ""}
+        child = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=lambda: worker_init({}),  # dies with this thread's process if it is killed outright
+        )
+        RUNNING.add(child)
     status = None
     while child.poll() is None:
         if stop.is_set():
@@ -147,6 +170,7 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
             break
         time.sleep(POLL_SECONDS)
     stdout, stderr = child.communicate()
+    RUNNING.discard(child)
     seconds = time.perf_counter() - start
     executed = out / notebook.name
     text = executed.read_text(encoding="utf-8") if executed.exists() else ""
@@ -161,9 +185,7 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
             if lines and " s  " in lines[-1]
             else (stderr.strip().splitlines() or [""])[-1]
         )
-    for path in sorted(folder.rglob("*"), reverse=True):
-        path.unlink() if path.is_file() else path.rmdir()
-    folder.rmdir()
+    shutil.rmtree(folder, ignore_errors=True)
     return {"status": status, "seconds": seconds, "error": error, "records": records, "notebook": text}
 
 
@@ -194,6 +216,7 @@ def connect(scheduler: str | None, scheduler_file: str | None):
 
     if scheduler and scheduler.split(":")[0] == "local":
         remove_stale_task_folders()
+        CLOSING.clear()
         return Client(local_cluster(int(scheduler.split(":")[1]) if ":" in scheduler else min(2, local_limit())))
     where = scheduler or f"the scheduler in {scheduler_file}"
     if scheduler:
@@ -245,6 +268,7 @@ def run_many_on_cluster(
         cluster = getattr(client, "cluster", None)
         client.close()
         if cluster is not None:
+            kill_children()  # before their folders go: nothing writes there after
             cluster.close()
             remove_stale_task_folders(own=True)
 

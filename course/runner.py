@@ -129,13 +129,31 @@ class RunResult:
     records: dict[str, Any] = field(default_factory=dict)
 
 
+KERNEL_PREFIX = "course-kernel-"  # + the pid of the process that started the kernel + "-"
+
+
+def remove_stale_folders(prefix: str, own: bool = False) -> None:
+    """Folders `prefix` + PID + "-..." in the temporary folder whose process is gone (it was killed
+    before it could remove them), and with `own`, this process's. Another user's are never
+    touched: the temporary folder lets each user remove only their own."""
+    import shutil
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and (not Path(f"/proc/{pid}").exists() or (own and int(pid) == os.getpid())):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def ipc_kernel_manager() -> type:
     """A kernel manager whose kernels talk to us over IPC (Unix sockets) instead of TCP on
     localhost. On one machine nothing then goes over the network, so ipykernel has no reason for
     its "running over TCP without encryption" warning. (On a Dask cluster each kernel starts next
     to the worker that runs it, so the same holds there.) Every kernel gets its own private
     folder for its sockets, so kernels started at the same time cannot collide, and nothing is
-    written to the current directory; the folder is removed when the kernel's resources are."""
+    written to the current directory; the folder is removed when the kernel's resources are. A
+    process stopped before that (a pool worker terminated by Ctrl-C, a run killed outright) leaves
+    it behind; its name carries the process's id, so the next run removes it (`remove_stale_folders`)."""
     import shutil
     import tempfile
 
@@ -149,7 +167,7 @@ def ipc_kernel_manager() -> type:
 
         @default("ip")
         def _default_ip(self) -> str:
-            self._socket_dir = tempfile.mkdtemp(prefix="course-kernel-")
+            self._socket_dir = tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-")
             return os.path.join(self._socket_dir, "kernel")
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -171,6 +189,7 @@ def execute(path: Path, parameters: dict[str, Any], output: Path, progress: bool
     """
     import papermill as pm
 
+    remove_stale_folders(KERNEL_PREFIX)  # the socket folders of kernels whose runs were killed
     output.parent.mkdir(parents=True, exist_ok=True)
     part = output.with_name(output.name + ".part")
     part.unlink(missing_ok=True)  # papermill opens it by name: never through a link planted there
@@ -259,13 +278,15 @@ def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
 
 def stop_pool(pool) -> None:
     """Stop a process pool at once: queued runs never start, running workers are terminated, and
-    their kernels follow (ipykernel exits when the process that started it dies)."""
+    their kernels follow (ipykernel exits when the process that started it dies), leaving no
+    socket folder behind."""
     workers = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.terminate()
     for worker in workers:
         worker.join(timeout=10)
+    remove_stale_folders(KERNEL_PREFIX)  # the socket folders of the kernels they had started
 
 
 _BUDGET = re.compile(r"\*\*Expected run time:\*\*\s*under (\d+) s\b")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -28,6 +31,21 @@ def tiny(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+@pytest.fixture
+def private_tmp():
+    """Environment for a `course` process whose temporary folder is a fresh one of its own (where
+    its kernels keep their sockets), so a test can see exactly what it leaves there: (env, folder).
+    Made under /tmp with a short name: a socket's path must stay under about 100 characters."""
+    folder = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
+    yield {**os.environ, "TMPDIR": str(folder)}, folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def kernel_folders(folder: Path) -> list[str]:
+    """The kernels' socket folders (course.runner.KERNEL_PREFIX) left in `folder`."""
+    return sorted(p.name for p in folder.glob("course-kernel-*"))
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

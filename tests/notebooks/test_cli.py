@@ -17,7 +17,7 @@ from course.runner import PROFILES_FILE, parse_cli_value, profiles
 from course.sweep import grid_combinations, run_id
 from helpers.params import notebook_spec, validate_values
 from helpers.paths import REPO_ROOT, notebook_paths
-from tests.notebooks.conftest import descendants, read_csv
+from tests.notebooks.conftest import descendants, kernel_folders, read_csv
 
 
 def course(*args, cwd, timeout=600, **kwargs):
@@ -182,14 +182,15 @@ def test_run_notebooks_in_parallel(tmp_path):
     ]
 
 
-def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path):
+def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path, private_tmp):
     """SIGTERM to the sweep alone (not its process group): exit 130, finished runs kept and listed,
-    no unfinished file, and no worker or kernel outlives it."""
-    out = tmp_path / "sweep"
+    no unfinished file, and no worker or kernel outlives it, nor a kernel's socket folder."""
+    out, (env, temporary) = tmp_path / "sweep", private_tmp
     args = [sys.executable, "-m", "course", "sweep", str(tiny), "--grid", "x=3,4,5,6,7,8", "-p", "nap", "4"]
     proc = subprocess.Popen(
         [*args, "--jobs", "2", "--out", str(out)],
         cwd=tmp_path,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -212,6 +213,7 @@ def test_sigterm_stops_a_parallel_sweep_and_leaves_nothing_behind(tiny, tmp_path
     while alive(below) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(below), f"processes left behind: {alive(below)}"
+    assert not kernel_folders(temporary)
 
 
 def test_interrupted_is_said_only_when_something_was(tiny, tmp_path):
@@ -220,14 +222,15 @@ def test_interrupted_is_said_only_when_something_was(tiny, tmp_path):
     assert not any(line.startswith("interrupted") for line in result.stdout.splitlines()), result.stdout
 
 
-def test_a_locked_sweep_folder_and_a_killed_sweep(tiny, tmp_path):
+def test_a_locked_sweep_folder_and_a_killed_sweep(tiny, tmp_path, private_tmp):
     """A second sweep into a folder in use stops and names the first; after the first is killed
     outright (SIGKILL: no clean-up of its own), no worker or kernel survives it, and the next
-    sweep reports the stale lock, cleans up and finishes the work."""
-    out = tmp_path / "sweep"
+    sweep reports the stale lock, cleans up (the killed kernels' socket folders too) and finishes
+    the work."""
+    out, (env, temporary) = tmp_path / "sweep", private_tmp
     args = ["sweep", tiny, "--grid", "x=3,4,5", "-p", "nap", "30", "--jobs", "2", "--out", out]
     first = subprocess.Popen(
-        [sys.executable, "-m", "course", *map(str, args)], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "course", *map(str, args)], cwd=tmp_path, stdout=subprocess.PIPE, text=True, env=env
     )
     deadline = time.monotonic() + 120
     while not list((out / "runs").glob("*.part")) and time.monotonic() < deadline:
@@ -241,7 +244,9 @@ def test_a_locked_sweep_folder_and_a_killed_sweep(tiny, tmp_path):
     while alive(below) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(below), f"left behind after SIGKILL: {alive(below)}"
-    third = course("sweep", tiny, "--grid", "x=3,4,5", "--jobs", "2", "--out", out, cwd=tmp_path)
+    assert kernel_folders(temporary), "the killed sweep's kernels had socket folders"
+    third = course("sweep", tiny, "--grid", "x=3,4,5", "--jobs", "2", "--out", out, cwd=tmp_path, env=env)
     assert third.returncode == 0, third.stdout + third.stderr
     assert "was killed before it finished" in third.stdout and "removed" in third.stdout
     assert sorted(int(r["square"]) for r in read_csv(out / "results.csv")) == [9, 16, 25]
+    assert not kernel_folders(temporary)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notebooks.conftest import descendants, read_csv
+from tests.notebooks.conftest import descendants, kernel_folders, read_csv
 
 BIN = Path(sys.executable).parent
 
@@ -235,10 +235,11 @@ def test_a_local_cluster_killed_outright_leaves_no_kernel_and_no_task_folder(tin
     assert not list(Path(tempfile.gettempdir()).glob(f"{TASK_PREFIX}{client.pid}-*"))
 
 
-def test_local_ctrl_c_and_sigterm_stop_every_kernel(tiny, tmp_path):
+def test_local_ctrl_c_and_sigterm_stop_every_kernel(tiny, tmp_path, private_tmp):
+    env, temporary = private_tmp
     for k, sig in enumerate((signal.SIGINT, signal.SIGTERM)):
         out = tmp_path / f"sweep{k}"
-        client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"),
+        client = subprocess.Popen(local_sweep(tiny, out, "--grid", "x=3,4", "-p", "nap", "60"), env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)  # fmt: skip
         deadline = time.monotonic() + 90
         while not kernels_below(client.pid) and time.monotonic() < deadline:
@@ -252,7 +253,7 @@ def test_local_ctrl_c_and_sigterm_stop_every_kernel(tiny, tmp_path):
         while any(Path(f"/proc/{pid}").exists() for pid in running) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not [pid for pid in running if Path(f"/proc/{pid}").exists()], f"{sig!r}: processes left running"
-        assert not list(Path(tempfile.gettempdir()).glob(f"course-task-{client.pid}-*"))
+        assert not list(temporary.glob(f"course-task-{client.pid}-*")) and not kernel_folders(temporary)
 
 
 @pytest.mark.parametrize(
