@@ -247,13 +247,15 @@ def worker_init(environment: dict[str, str]) -> None:
         pass
 
 
-def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
+def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int, run=None):
     """Yield (index, RunResult) as the runs of `plans` (notebook, parameters, output) finish,
     `jobs` at a time in separate processes (in order, in this process, when jobs == 1).
-    Interrupted (Ctrl-C), queued runs are cancelled and unfinished `.part` files removed."""
+    Interrupted (Ctrl-C), queued runs are cancelled and unfinished `.part` files removed. `run`
+    (a module-level function, for the worker processes) replaces `execute`, as a sweep's does."""
+    run = run or execute
     if jobs <= 1:
         for k, (path, parameters, output) in enumerate(plans):
-            yield k, execute(path, parameters, output)
+            yield k, run(path, parameters, output)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -265,7 +267,7 @@ def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int):
         initargs=(thread_limits(jobs),),
     )
     try:
-        futures = {pool.submit(execute, *plan): k for k, plan in enumerate(plans)}
+        futures = {pool.submit(run, *plan): k for k, plan in enumerate(plans)}
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:

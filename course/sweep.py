@@ -32,11 +32,9 @@ from typing import Any
 from course.runner import (
     RunResult,
     execute,
+    execute_many,
     is_complete,
     read_records,
-    stop_pool,
-    thread_limits,
-    worker_init,
 )
 from helpers.provenance import write_whole
 
@@ -105,7 +103,7 @@ def folder_problems(out_dir: Path) -> list[str]:
     return problems
 
 
-def _run_combination(notebook: str, parameters: dict[str, Any], output: str) -> RunResult:
+def _run_combination(notebook: Path, parameters: dict[str, Any], output: Path) -> RunResult:
     """Worker: execute one combination; a failure is kept as `<id>.failed.ipynb`."""
     result = execute(Path(notebook), parameters, Path(output))
     if result.status != "ok" and result.output.exists():
@@ -205,30 +203,10 @@ def default_jobs() -> int:
 
 
 def iter_results(plan: SweepPlan, todo: Iterable[dict[str, Any]], jobs: int):
-    """Yield RunResults as runs finish, `jobs` at a time (separate processes)."""
-    todo = list(todo)
-    if jobs <= 1:
-        for combination in todo:
-            yield _run_combination(str(plan.notebook), {**plan.fixed, **combination}, str(plan.output(combination)))
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=worker_init,
-        initargs=(thread_limits(jobs),),
-    ) as pool:
-        futures = [
-            pool.submit(_run_combination, str(plan.notebook), {**plan.fixed, **c}, str(plan.output(c))) for c in todo
-        ]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            stop_pool(pool)
-            raise
+    """Yield RunResults as runs finish, `jobs` at a time (separate processes: `execute_many`)."""
+    plans = [(plan.notebook, {**plan.fixed, **c}, plan.output(c)) for c in todo]
+    for _, result in execute_many(plans, jobs, run=_run_combination):
+        yield result
 
 
 def clean_partial(out_dir: Path) -> int:
