@@ -1,7 +1,9 @@
 """Progress of long work, with an estimate of the time left (a silent minute looks like a hang).
 
-Used by notebook 10's fine-tuning loops, `make pretrain` and Part IV's studies. The estimate and
-its format are tqdm's (`tqdm.format_meter`: the mean rate so far times the work left). In a
+Used by notebook 10's fine-tuning loops, `make pretrain` and Part IV's studies. The estimate is
+the mean time of the units done so far times the units left, less the time already spent on the
+one under way (a long unit does not make the estimate grow while it runs); the times are
+formatted by tqdm (`tqdm.format_interval`). In a
 terminal a tqdm bar stays below the lines, which go through `tqdm.write` so the bar is never torn;
 anywhere else (a notebook's stored output, a log file, CI) there is no bar, only plain lines:
 
@@ -16,8 +18,6 @@ import sys
 import time
 
 from tqdm import tqdm
-
-FORMAT = "{desc} [{n_fmt}/{total_fmt}] {elapsed} elapsed, about {remaining} left"
 
 
 def in_terminal() -> bool:
@@ -39,20 +39,26 @@ class Progress:
     def __init__(self, total: int, what: str = "", unit: str = "run") -> None:
         self.total, self.what, self.unit = total, what, unit
         self.count, self.start = 0, time.perf_counter()
+        self.last = self.start  # when the last unit finished
         self.bar = tqdm(total=total, desc=what, unit=unit, file=sys.stdout, leave=False) if in_terminal() else None
 
     def update(self, n: int = 1) -> None:
         self.count += n
+        self.last = time.perf_counter()
         if self.bar is not None:
             self.bar.update(n)
             if self.count >= self.total:
                 self.bar.close()
 
     def status(self) -> str:
-        """ "[k/n] 02:05 elapsed, about 03:07 left", from the mean time of the work done so far."""
-        elapsed = time.perf_counter() - self.start
-        text = tqdm.format_meter(self.count, self.total, elapsed, prefix="", unit=self.unit, bar_format=FORMAT)
-        return text.strip()
+        """ "[k/n] 02:05 elapsed, about 03:07 left": left = (t_k / k)(n - k) - (now - t_k), where
+        t_k is the time the k-th unit finished ("?" before the first)."""
+        now = time.perf_counter()
+        left = "?"
+        if self.count:
+            mean = (self.last - self.start) / self.count
+            left = tqdm.format_interval(max(0.0, mean * (self.total - self.count) - (now - self.last)))
+        return f"[{self.count}/{self.total}] {tqdm.format_interval(now - self.start)} elapsed, about {left} left"
 
     def starting(self, label: str) -> str:
         """The line for the k-th unit, about to start: "[k/n] label (00:42 elapsed, about 01:24 left)"."""
