@@ -474,7 +474,7 @@ class DirectionControls:
     help: str = "Part IV: GPT without its mask, with one character ahead, twice over, against ELMo and BERT (results/)"
 
 
-CONTROL_RATES = (3e-4, 1e-3)  # the pretrained layers' rates tried on validation (notebook 10 uses 3e-4)
+CONTROL_RATES = (3e-4, 1e-3)  # second-stage rates (every layer's, once unfrozen) tried on validation; notebook 10: 3e-4
 SCRATCH_RATES = (3e-3, 1e-2)  # scratch's one rate tried the same way: notebook 10's, and the next one up
 
 
@@ -492,7 +492,8 @@ def chosen_on_validation(run: Callable[[float, int], tuple], rates: tuple[float,
 def task_run(config, task, start: str, rate: float, seed: int, load: Callable[[], dict], pre) -> tuple:
     """One fine-tuning run of `start` (notebook 10's two stages) on the checkpoints `load()` returns
     (objective -> model), after seeding: (its record without the test score, the task model).
-    `config` gives the sizes and rates (max_len, updates, batch_size, lr); `rate` the pretrained layers'."""
+    `config` gives the sizes and rates (max_len, updates, batch_size, lr: the first stage's, the new layer's);
+    `rate` the second stage's (every layer's, once the pretrained ones are unfrozen)."""
     import keras
 
     from helpers.finetune import build_task_model, fine_tune
@@ -521,7 +522,7 @@ def _control_run(config: DirectionControls, task, start: str, rate: float, seed:
 def direction_controls(
     config: DirectionControls, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
 ) -> dict:
-    """Per task, budget and start: the pretrained layers' rate chosen on validation with the first
+    """Per task, budget and start: the second stage's rate chosen on validation with the first
     seed (the best validation score; the smaller rate on a tie), then every other seed at that rate;
     each kept run is scored on the test set once."""
     from helpers.finetune import CONTROLS, STARTS
@@ -553,7 +554,7 @@ class PretrainSeeds:
     fine-tuned as notebook 10's full-size run does (two stages, `updates` updates, the new layer at
     `lr`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch beside them.
     Every start's rate is chosen on validation as the direction study chooses it
-    (`chosen_on_validation`): the pretrained layers' rate from CONTROL_RATES per pretraining seed,
+    (`chosen_on_validation`): the second stage's rate from CONTROL_RATES per pretraining seed,
     task and start; scratch's one rate from SCRATCH_RATES per task. The checkpoints go to
     build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
 
@@ -627,7 +628,8 @@ def pretrain_seeds(
 
 def rate_runner(config, task, start: str, folder: Path, pre) -> Callable[[float, int], tuple]:
     """run(rate, seed) for `chosen_on_validation`: a run on the checkpoints in `folder` with that
-    rate for the pretrained layers, or, for scratch (no pretrained layer), as its one rate."""
+    rate for the second stage (every layer, once the pretrained ones are unfrozen), or, for scratch
+    (one stage: no pretrained layer), as its one rate."""
     if start == "scratch":
         return lambda rate, seed: _control_run(replace(config, lr=rate), task, start, rate, seed, folder, pre)
     return lambda rate, seed: _control_run(config, task, start, rate, seed, folder, pre)
