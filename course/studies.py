@@ -468,14 +468,11 @@ class DirectionControls:
     num_eval: int = 1000  # validation and test texts scored per task
     batch_size: int = 32
     lr: float = 0.003  # the new output layer's rate, as in notebook 10
+    rates: tuple[float, ...] = (3e-4, 1e-3)  # the second stage's, tried on validation (notebook 10's: 3e-4)
     seed: int = 0
     results: Path = REPO_ROOT / "results" / "direction_controls.json"
     command: str = "course direction-controls"
     help: str = "Part IV: GPT without its mask, with one character ahead, twice over, against ELMo and BERT (results/)"
-
-
-CONTROL_RATES = (3e-4, 1e-3)  # second-stage rates (every layer's, once unfrozen) tried on validation; notebook 10: 3e-4
-SCRATCH_RATES = (3e-3, 1e-2)  # scratch's one rate tried the same way: notebook 10's, and the next one up
 
 
 def chosen_on_validation(run: Callable[[float, int], tuple], rates: tuple[float, ...], seeds: list[int]) -> tuple:
@@ -529,21 +526,21 @@ def direction_controls(
 
     provenance, pre, vocab = checkpoints_for(texts, folder)
     starts, seeds = config.starts or STARTS[1:] + CONTROLS, [config.seed + k for k in range(config.seeds)]
-    runs_per_start = len(CONTROL_RATES) + len(seeds) - 1
+    runs_per_start = len(config.rates) + len(seeds) - 1
     clock = Progress(len(config.budgets) * 2 * len(starts) * runs_per_start, "direction controls", unit="run")
     records = []
     for budget in config.budgets:
         for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
             for start in starts:
                 run = rate_runner(config, task, start, folder, pre)
-                rate, kept, _ = chosen_on_validation(run, CONTROL_RATES, seeds)
+                rate, kept, _ = chosen_on_validation(run, config.rates, seeds)
                 records += [{"task": name, "budget": budget, **r, "test": task.test(m)} for r, m in kept]
                 clock.update(runs_per_start)
                 tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(seeds) :])
                 report(f"{name}, {budget} labels, {start}: rate {rate:g}, test {tests}; {clock.status()}")
     names = ("seeds", "updates", "max_len", "num_eval", "batch_size", "lr", "seed")
     result = {"records": records, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
-    return _finish(result, config, names, provenance, clock, rates_tried=list(CONTROL_RATES))
+    return _finish(result, config, names, provenance, clock, rates_tried=list(config.rates))
 
 
 @dataclass(frozen=True)
@@ -553,9 +550,11 @@ class PretrainSeeds:
     checkpoints (`steps` updates each, their other settings unchanged), and each seed's set
     fine-tuned as notebook 10's full-size run does (two stages, `updates` updates, the new layer at
     `lr`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch beside them.
-    Every start's rate is chosen on validation as the direction study chooses it
-    (`chosen_on_validation`): the second stage's rate from CONTROL_RATES per pretraining seed,
-    task and start; scratch's one rate from SCRATCH_RATES per task. The checkpoints go to
+    Every start's rate is chosen on validation by the direction study's rule
+    (`chosen_on_validation`) from a wider grid: the second stage's rate from `rates` per
+    pretraining seed, task and start; scratch's one rate from `scratch_rates` per task. (Its first
+    version tried 3e-4 and 1e-3, and 3e-3 and 1e-2 for scratch: the masked start chose the top of
+    its grid every time, scratch the bottom of its own.) The checkpoints go to
     build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
@@ -567,7 +566,9 @@ class PretrainSeeds:
     starts: tuple[str, ...] = ()  # empty: every start of helpers.finetune.STARTS (scratch once, not per seed)
     num_eval: int = 1000  # validation and test texts scored per task
     batch_size: int = 32
-    lr: float = 0.003  # notebook 10's rate of the new layer (scratch's is chosen from SCRATCH_RATES)
+    lr: float = 0.003  # notebook 10's rate of the new layer (scratch's is chosen from scratch_rates)
+    rates: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3)  # the second stage's, tried on validation
+    scratch_rates: tuple[float, ...] = (1e-3, 3e-3, 1e-2)  # scratch's one rate, tried the same way
     seed: int = 0  # the label sample; fine-tuning seeds seed, seed + 1, ...
     folder: Path = REPO_ROOT / "build" / "pretrain_seeds"
     results: Path = REPO_ROOT / "results" / "pretrain_seeds.json"
@@ -609,7 +610,7 @@ def pretrain_seeds(
             for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
                 for start in [s for s in starts if s != "scratch" or p == 0]:
                     rate, kept, tried = chosen_on_validation(rate_runner(config, task, start, where, pre),
-                                                             SCRATCH_RATES if start == "scratch" else CONTROL_RATES,
+                                                             config.scratch_rates if start == "scratch" else config.rates,
                                                              ft_seeds)  # fmt: skip
                     seed_of = None if start == "scratch" else p
                     where_ = {"pretraining_seed": seed_of, "task": name, "budget": budget}
@@ -622,7 +623,7 @@ def pretrain_seeds(
     names = ("seeds", "steps", "ft_seeds", "updates", "max_len", "num_eval", "batch_size", "lr")
     result = {"records": records, "held_out": held, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
     result["seed_checkpoints_sha256"], result["rate_choices"] = files, choices
-    rates = {"rates_tried": list(CONTROL_RATES), "scratch_rates_tried": list(SCRATCH_RATES)}
+    rates = {"rates_tried": list(config.rates), "scratch_rates_tried": list(config.scratch_rates)}
     return _finish(result, config, (*names, "seed"), provenance, clock, **rates)
 
 

@@ -188,7 +188,7 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
     lines = []
     config = studies.PretrainSeeds(seeds=2, steps=3, ft_seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,),
                                    starts=("scratch", "one-way (GPT)"), num_eval=5, batch_size=3,
-                                   folder=tmp_path / "seeds")  # fmt: skip
+                                   rates=(3e-4, 1e-3), scratch_rates=(3e-3, 1e-2), folder=tmp_path / "seeds")  # fmt: skip
     result = studies.pretrain_seeds(config, texts, folder, lines.append)
     records = result["records"]
     gpt = [r for r in records if r["start"] == "one-way (GPT)"]
@@ -199,7 +199,7 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
     choices = result["rate_choices"]
     assert len(choices) == 2 * 2 + 2  # (pretraining seed, task) for GPT; task for scratch
     for choice in choices:
-        rates = studies.SCRATCH_RATES if choice["start"] == "scratch" else studies.CONTROL_RATES
+        rates = config.scratch_rates if choice["start"] == "scratch" else config.rates
         assert list(choice["tried"]) == [f"{r:g}" for r in rates]
         best = max(range(len(rates)), key=lambda k: (list(choice["tried"].values())[k], -k))
         assert choice["chosen"] == rates[best]
@@ -208,7 +208,8 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
         rate = "lr" if choice["start"] == "scratch" else "lr_pretrained"
         assert [r["seed"] for r in kept] == [0, 1] and {r[rate] for r in kept} == {choice["chosen"]}
     assert {r["lr_pretrained"] for r in scratch} == {None} and {r["lr"] for r in gpt} == {config.lr}
-    assert result["parameters"]["rates_tried"] == list(studies.CONTROL_RATES)
+    assert result["parameters"]["rates_tried"] == list(config.rates)
+    assert result["parameters"]["scratch_rates_tried"] == list(config.scratch_rates)
     for p in (0, 1):
         provenance = pretraining.read_provenance(tmp_path / "seeds" / f"seed-{p}")
         assert provenance["config"]["seed"] == p and provenance["config"]["num_steps"] == 3
