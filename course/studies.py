@@ -609,9 +609,9 @@ def pretrain_seeds(
         for budget in config.budgets:
             for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
                 for start in [s for s in starts if s != "scratch" or p == 0]:
-                    rate, kept, tried = chosen_on_validation(rate_runner(config, task, start, where, pre),
-                                                             config.scratch_rates if start == "scratch" else config.rates,
-                                                             ft_seeds)  # fmt: skip
+                    grid = config.scratch_rates if start == "scratch" else config.rates
+                    run = rate_runner(config, task, start, where, pre)
+                    rate, kept, tried = chosen_on_validation(run, grid, ft_seeds)
                     seed_of = None if start == "scratch" else p
                     where_ = {"pretraining_seed": seed_of, "task": name, "budget": budget}
                     records += [{**where_, **record, "test": task.test(model)} for record, model in kept]
