@@ -54,3 +54,28 @@ def test_a_bar_inside_maths_on_a_table_row_is_kept_in_the_formula():
     assert site.math_in_tables(row) == "| A then B | $E(\\vert A\\vert +\\vert B\\vert )/\\text{batch}$ |"
     prose = "the norm $|x|$ of x"
     assert site.math_in_tables(prose) == prose
+
+
+def test_the_faster_chinese_search_indexes_every_word_as_sphinx_does():
+    """course/site_assets/conf.py's ChineseSearch keeps Sphinx's English words in a set, not a list
+    (a quadratic cost): page after page, it splits and stems every word as SearchChinese does."""
+    import importlib.util
+
+    import nbformat
+    from sphinx.search.zh import SearchChinese
+
+    from helpers.paths import notebook_paths
+
+    spec = importlib.util.spec_from_file_location("site_conf", REPO_ROOT / "course" / "site_assets" / "conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    first = nbformat.read(notebook_paths()[0], as_version=4)  # Sphinx's own cost grows with the square
+    pages = [readme[:20_000], "\n".join(c.source for c in first.cells)]
+    fast, sphinx = conf.ChineseSearch({}), SearchChinese({})
+    sphinx.latin_terms = []  # its own list: the class's is shared by every instance
+    for page in pages:
+        words = sphinx.split(page)
+        assert fast.split(page) == words and len(words) > 1000
+        assert [fast.stem(w) for w in words] == [sphinx.stem(w) for w in words]
+    assert fast.latin_terms == set(sphinx.latin_terms) and isinstance(fast.latin_terms, set)
