@@ -576,15 +576,18 @@ class PretrainSeeds:
     help: str = "Part IV: the three objectives pretrained from 3 seeds (smaller budget), each fine-tuned (results/)"
 
 
-def _pretrain_one_seed(config: PretrainSeeds, p: int, base, texts: Texts, vocab: dict, provenance: dict, report):
-    """Pretrain every objective from seed `p`; save them under config.folder/seed-p; return
-    (folder, config, held-out losses)."""
+def _pretrain_one_seed(config: PretrainSeeds, p: int, base, texts: Texts, vocab: dict, provenance: dict, report,
+                       clock: Progress):  # fmt: skip
+    """Pretrain every objective from seed `p` (a unit of `clock` each); save them under
+    config.folder/seed-p; return (folder, config, held-out losses)."""
     pre = replace(base, seed=p, num_steps=config.steps)
     models, curves, seconds = {}, {}, {}
     for objective in pretraining.OBJECTIVES:
         models[objective], curves[objective], seconds[objective] = pretraining.pretrain(
             objective, texts.pretraining, vocab, pre, report=report, every=max(1, config.steps // 5)
         )
+        clock.update(1)
+        report(f"pretraining seed {p}, {objective} pretrained; {clock.status()}")
     where = config.folder / f"seed-{p}"
     text = pretraining.PretrainingText(texts.pretraining, provenance["data"]["counts"])
     pretraining.write_checkpoints(models, curves, seconds, vocab, pre, text, config.command, where)
@@ -601,14 +604,17 @@ def pretrain_seeds(
     provenance, base, vocab = checkpoints_for(texts, folder)
     ft_seeds = [config.seed + k for k in range(config.ft_seeds)]
     starts = config.starts or STARTS
-    clock = Progress(config.seeds, "pretraining seeds", unit="seed")
+    starts_of = {p: [s for s in starts if s != "scratch" or p == 0] for p in range(config.seeds)}  # scratch once
+    # a unit: one objective pretrained, or one start's rate chosen and runs made for one task
+    units = sum(len(pretraining.OBJECTIVES) + 2 * len(config.budgets) * len(starts_of[p]) for p in starts_of)
+    clock = Progress(units, "pretraining seeds", unit="step")
     records, held, files, choices = [], {}, {}, []
     for p in range(config.seeds):
-        where, pre, held[p] = _pretrain_one_seed(config, p, base, texts, vocab, provenance, report)
+        where, pre, held[p] = _pretrain_one_seed(config, p, base, texts, vocab, provenance, report, clock)
         files[p] = pretraining.read_provenance(where)["files_sha256"]
         for budget in config.budgets:
             for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
-                for start in [s for s in starts if s != "scratch" or p == 0]:
+                for start in starts_of[p]:
                     grid = config.scratch_rates if start == "scratch" else config.rates
                     run = rate_runner(config, task, start, where, pre)
                     rate, kept, tried = chosen_on_validation(run, grid, ft_seeds)
@@ -617,8 +623,8 @@ def pretrain_seeds(
                     records += [{**where_, **record, "test": task.test(model)} for record, model in kept]
                     choices.append({**where_, "start": start, "tried": tried, "chosen": rate})
                     tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(ft_seeds) :])
+                    clock.update(1)
                     report(f"pretraining seed {p}, {name}, {start}: rate {rate:g}, test {tests}; {clock.status()}")
-        clock.update(1)
         report(f"pretraining seed {p} pretrained and fine-tuned; {clock.status()}")
     names = ("seeds", "steps", "ft_seeds", "updates", "max_len", "num_eval", "batch_size", "lr")
     result = {"records": records, "held_out": held, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}

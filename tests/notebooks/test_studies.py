@@ -218,7 +218,9 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
         assert set(result["held_out"][p]) == set(pretraining.OBJECTIVES)
     first, second = result["seed_checkpoints_sha256"][0], result["seed_checkpoints_sha256"][1]
     assert first["forward.weights.h5"] != second["forward.weights.h5"]
-    assert lines[-1].endswith("about 00:00 left") and "[2/2]" in lines[-1]
+    # progress: 3 objectives per seed, then 2 tasks x (scratch and GPT for seed 0, GPT for seed 1)
+    assert "[1/12]" in next(line for line in lines if "forward pretrained" in line)
+    assert lines[-1].endswith("about 00:00 left") and "[12/12]" in lines[-1]
 
 
 def test_the_epoch_ticker_keeps_the_earliest_best_epoch_on_validation():
