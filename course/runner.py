@@ -279,13 +279,36 @@ def execute_many(plans: list[tuple[Path, dict[str, Any], Path]], jobs: int, run=
 
 
 def stop_pool(pool) -> None:
-    """Stop a process pool at once: queued runs never start, running workers are terminated, and
-    their kernels follow (ipykernel exits when the process that started it dies), leaving no
-    socket folder behind."""
+    """Stop a process pool at once: queued runs never start, and running workers and their kernels
+    are killed, leaving no socket folder behind. Each worker is frozen first, so that none starts a
+    kernel while its kernels are being listed; then workers and kernels are killed and waited for,
+    and only then are the socket folders removed. (Before, the kernels were left to notice that
+    their worker had died, within a second; a kernel still starting when its folder was removed
+    printed a traceback as it failed to open its sockets there, seen once in CI under load.)"""
+    import psutil
+
     workers = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
+    frozen = []
     for worker in workers:
-        worker.terminate()
+        try:
+            process = psutil.Process(worker.pid)
+            process.suspend()  # SIGSTOP: it starts nothing more
+            frozen.append(process)
+        except psutil.Error:  # it had just ended
+            pass
+    kernels = []
+    for process in frozen:
+        try:
+            kernels += process.children(recursive=True)
+        except psutil.Error:
+            pass
+    for process in [*frozen, *kernels]:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs([*frozen, *kernels], timeout=10)
     for worker in workers:
         worker.join(timeout=10)
     remove_stale_folders(KERNEL_PREFIX)  # the socket folders of the kernels they had started

@@ -548,13 +548,15 @@ class PretrainSeeds:
     """`course pretrain-seeds`: how far a pretraining seed moves Part IV's verdict. The three
     objectives pretrained again from `seeds` seeds, at a smaller budget than the committed
     checkpoints (`steps` updates each, their other settings unchanged), and each seed's set
-    fine-tuned as notebook 10's full-size run does (two stages, `updates` updates, the new layer at
-    `lr`) on both tasks at 100 labels, `ft_seeds` fine-tuning seeds per start; scratch beside them.
+    fine-tuned as the direction study does (notebook 10's two stages, `updates` updates, the new
+    layer at `lr`, one label sample per task) on both tasks at 100 labels, `ft_seeds` fine-tuning
+    seeds per start; scratch beside them.
     Every start's rate is chosen on validation by the direction study's rule
     (`chosen_on_validation`) from a wider grid: the second stage's rate from `rates` per
     pretraining seed, task and start; scratch's one rate from `scratch_rates` per task. (Its first
-    version tried 3e-4 and 1e-3, and 3e-3 and 1e-2 for scratch: the masked start chose the top of
-    its grid every time, scratch the bottom of its own.) The checkpoints go to
+    version used notebook 10's fixed rates; its second tried 3e-4 and 1e-3, and 3e-3 and 1e-2 for
+    scratch: the masked start chose the top of its grid every time, scratch the bottom of its own.)
+    The checkpoints go to
     build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
