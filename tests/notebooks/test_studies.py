@@ -6,6 +6,8 @@ other end-to-end tests (`make test`), not in `make test-unit`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -211,11 +213,30 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
     assert {r["lr_pretrained"] for r in scratch} == {None} and {r["lr"] for r in gpt} == {config.lr}
     assert result["parameters"]["rates_tried"] == list(config.rates)
     assert result["parameters"]["scratch_rates_tried"] == list(config.scratch_rates)
+    base = pretraining.config_of(pretraining.read_provenance(folder))
+    assert (base.mask_rate, base.mask_share) != (config.mask_rate, config.mask_share)
     for p in (0, 1):
         provenance = pretraining.read_provenance(tmp_path / "seeds" / f"seed-{p}")
         assert provenance["config"]["seed"] == p and provenance["config"]["num_steps"] == 3
+        assert provenance["config"]["mask_rate"] == config.mask_rate == result["parameters"]["mask_rate"]
+        assert provenance["config"]["mask_share"] == config.mask_share == result["parameters"]["mask_share"]
         assert provenance["files_sha256"] == result["seed_checkpoints_sha256"][p]
         assert set(result["held_out"][p]) == set(pretraining.OBJECTIVES)
+    # the masked held-out loss is scored as the committed checkpoints hide characters, not as the seeds trained
+    masked = pretraining.load_pretrained("masked", tmp_path / "seeds" / "seed-0")
+    vocab, own = (
+        pretraining.load_vocab(folder),
+        pretraining.config_of(pretraining.read_provenance(tmp_path / "seeds" / "seed-0")),
+    )
+    scored = {
+        name: pretraining.held_out_loss(masked, "masked", TEXTS[:3], vocab, cfg, np.random.default_rng(0))[0]
+        for name, cfg in (
+            ("committed", replace(own, mask_rate=base.mask_rate, mask_share=base.mask_share)),
+            ("own", own),
+        )
+    }
+    assert result["held_out"][0]["masked"]["held"]["loss"] == pytest.approx(scored["committed"], rel=1e-6)
+    assert scored["own"] != pytest.approx(scored["committed"], rel=1e-3)
     # other seeds, other weights (not only other files: a file also holds Keras's layer names)
     first, second = (pretraining.load_pretrained("forward", tmp_path / "seeds" / f"seed-{p}") for p in (0, 1))
     assert not all(np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights(), strict=True))
