@@ -8,12 +8,14 @@
 #   make refresh    re-execute notebooks in place to refresh their stored outputs (NB=01 for one)
 #   make tidy       notebook housekeeping: slide metadata, navigation, glossary links, tidy metadata
 #   make format     ruff: fix what it can, format the packages, tests and notebooks
-#   make student    the student edition (no solutions, no outputs) in student/, keeping your edits; lab-student opens it
+#   make student    the student edition (no solutions, no outputs) in student/, keeping your edits
 #                   (RESET=01: a fresh copy of notebook 01, yours moved to student/backups/)
+#   make lab-student  the same, then JupyterLab on student/
 #   make slides     reveal.js slides of every notebook in build/slides/ (works offline)
 #   make site       the course as a website in build/site/ (open build/site/index.html; works offline)
 #   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
+#   make clean      remove build/ (student/, your answers, is kept)
 #   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 20 min)
@@ -27,7 +29,7 @@
 #   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
 #   make label-curve  Part IV: notebook 10 §6's frozen-state readers at 100 and 1,000 labels: results/label_curve.json
 #   make tagger-sizes  Part IV: notebook 10 §6's tagger sizes chosen on validation at all labels: results/tagger_sizes.json
-#   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm: results/masked_ablation.json
+#   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm, with both: results/masked_ablation.json
 #   make masked-corruption  Part IV: the masked objective's corruption, [MASK] only or BERT's 80/10/10: results/masked_corruption.json
 
 SHELL  := /bin/bash
@@ -56,7 +58,8 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
-	@sed -n '2,29p' Makefile | sed 's/^# *//'
+	@# the comment block at the top of this file, whatever its length
+	@awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# */, ""); print}' Makefile
 
 $(STAMP): requirements.txt pyproject.toml course/jupyterlab/overrides.json
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -149,7 +152,8 @@ pretrain: $(STAMP)
 #                       the tagger's checkpoint chosen on validation: results/label_curve.json
 #   tagger-sizes        notebook 11: section 6's tagger on every training sentence at 64, 128 and 256 units,
 #                       3 epochs, no states and ELMo's states, the size chosen on validation: results/tagger_sizes.json
-#   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm,
+#   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm, with
+#                       ALiBi and pre-norm,
 #                       3 seeds x 1,000 updates, chosen on validation text: results/masked_ablation.json
 #   masked-corruption   notebook 10: the masked objective's corruption, [MASK] only and BERT's 80/10/10,
 #                       each at 15 % and 40 % hidden, 3 seeds x 1,000 updates, chosen on validation F1:

@@ -9,7 +9,10 @@ requires, against the two usual remedies for a Transformer's slow start:
 - **ALiBi** — the committed recipe: a fixed distance penalty in every attention layer;
 - **no distance bias** — the same encoder without it;
 - **warm-up** — no bias, the learning rate rising linearly from 0 over the first `warmup` updates;
-- **pre-norm** — no bias, each sublayer reading a normalised copy of its input (GPT-2's order).
+- **pre-norm** — no bias, each sublayer reading a normalised copy of its input (GPT-2's order);
+- **ALiBi with pre-norm** — both: added after the first run (pre-norm alone had closed most of the
+  gap to ALiBi), it completes a two-by-two (distance bias × block order), so that each change is
+  measured with the other held fixed.
 
 `course masked-corruption` (`make masked-corruption` → results/masked_corruption.json) asks the
 same way about the corruption itself: the committed recipe shows every hidden character as [MASK];
@@ -46,13 +49,14 @@ from helpers.adaptation import MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
 from helpers.corpora import stable_hash
 from helpers.progress import Progress
 
-VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm")
+VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm", "ALiBi, pre-norm")
 CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden", "[MASK] only, 40 % hidden")
 RECIPES = {  # each variant's change to the committed configuration
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},
     "no bias, warm-up": {"distance_bias": False, "warmup_steps": "warmup"},  # the config's `warmup`
     "no bias, pre-norm": {"distance_bias": False, "pre_norm": True},
+    "ALiBi, pre-norm": {"distance_bias": True, "pre_norm": True},  # added after the first run: the two-by-two
     "[MASK] only (committed)": {"distance_bias": True},
     "80/10/10": {"distance_bias": True, "mask_share": 0.8},
     "80/10/10, 40 % hidden": {"distance_bias": True, "mask_share": 0.8, "mask_rate": 0.4},
@@ -62,7 +66,7 @@ RECIPES = {  # each variant's change to the committed configuration
 
 @dataclass(frozen=True)
 class MaskedAblation:
-    """`course masked-ablation`: the masked objective under four recipes, `seeds` pretraining seeds each."""
+    """`course masked-ablation`: the masked objective under five recipes, `seeds` pretraining seeds each."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds per variant: 0, 1, ...")
     steps: int = option(1000, "--steps", 10, 100_000, "pretraining updates of every variant")
@@ -80,7 +84,7 @@ class MaskedAblation:
     seed: int = 0  # the label sample; fine-tuning seeds seed, seed + 1, ...
     results: Path = MASKED_ABLATION_FILE
     command: str = "course masked-ablation"
-    help: str = "Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm (results/)"
+    help: str = "Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm, with both (results/)"
 
 
 @dataclass(frozen=True)

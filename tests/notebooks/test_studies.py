@@ -363,7 +363,7 @@ def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_
     checkpoints, monkeypatch
 ):
     """`course masked-ablation` on the tiny checkpoints' settings: every variant from every seed,
-    each with exactly its change (the bias, a warm-up, pre-norm), all on the same training texts,
+    each with exactly its change (the bias, a warm-up, pre-norm, both), all on the same training texts,
     none of which is a validation text; each checkpoint fine-tuned and tested once per run."""
     from course import masked_ablation
 
@@ -378,14 +378,14 @@ def test_the_masked_ablation_pretrains_each_recipe_on_the_same_text_and_chooses_
     assert {c[0] for c in calls} == {"masked"} and {c[1] for c in calls} == {tuple(train)}
     assert {s[0] for s in scored} == {tuple(valid)}
     changes = {(c[2].distance_bias, c[2].warmup_steps, c[2].pre_norm) for c in calls}
-    assert changes == {(True, 0, False), (False, 0, False), (False, 2, False), (False, 0, True)}
+    assert changes == {(True, 0, False), (False, 0, False), (False, 2, False), (False, 0, True), (True, 0, True)}
     assert all(c[2].num_steps == 3 and c[2].d_model == TINY.d_model for c in calls)
     assert [c[2].seed for c in calls] == [p for p in (0, 1) for _ in masked_ablation.VARIANTS]
     for r in records:
         assert np.isfinite(r["valid_loss"]) and len(r["fine_tuning"]) == 1
         assert {"validation", "test"} <= set(r["fine_tuning"][0]) and 0 <= r["fine_tuning"][0]["test"] <= 1
     assert result["data"] == {"training texts": len(train), "validation texts": len(valid)}
-    assert lines[-1].endswith("about 00:00 left") and "[8/8]" in lines[-1]
+    assert lines[-1].endswith("about 00:00 left") and "[10/10]" in lines[-1]
 
 
 @pytest.mark.usefixtures("eagerly")

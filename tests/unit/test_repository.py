@@ -278,6 +278,18 @@ def test_the_command_line_lists_every_command_in_its_usage():
     assert usage == set(COMMANDS) == set(cli.ORDER)
 
 
+def test_make_help_lists_every_make_target_the_readme_names():
+    """`make help` prints the Makefile's whole comment block (it once stopped at a fixed line and
+    left out the two newest studies), and every `make TARGET` the README names is in it."""
+    done = subprocess.run(["make", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    listed = set(re.findall(r"^\s*make ([a-z-]+)", done.stdout, flags=re.M))
+    named = set(re.findall(r"`make ([a-z-]+)", (REPO_ROOT / "README.md").read_text(encoding="utf-8")))
+    assert named <= listed, sorted(named - listed)
+    header = (REPO_ROOT / "Makefile").read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert len(done.stdout.splitlines()) == len(header.splitlines()) - 1  # all but its first line
+
+
 def test_every_command_prints_its_help():
     """`course --help` and `course COMMAND --help` print and exit 0: argparse formats help strings
     with %, so a stray "%" in one (say "40 %") would turn the help into a traceback."""
