@@ -559,8 +559,8 @@ class PretrainSeeds:
     its grid every time on segmentation, scratch the bottom of its own on sentiment.)
     The masked objective hides and shows characters as `course masked-corruption` chose on
     validation (`mask_rate`, `mask_share`: 40 % hidden, BERT's 80/10/10), not as the committed
-    checkpoints do (15 %, [MASK] only); its held-out loss is scored the committed way, on the same
-    hidden characters as the committed checkpoint's (`held_out_config`). The checkpoints go to
+    checkpoints do (15 %, [MASK] only); its held-out loss is scored the committed way (15 % hidden,
+    all as [MASK]: `held_out_config`), each seed drawing its own hidden characters. The checkpoints go to
     build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
