@@ -118,7 +118,7 @@ STARTING = threading.Lock()  # a child is started and registered, or not started
 def kill_children() -> None:
     """Kill every `course run` child this process's tasks have running, and wait for each: a local
     cluster's tasks are threads of this process, and may not have seen the stop event yet; none
-    starts a child after this (`CLOSING`, cleared by the next local cluster)."""
+    starts a child or makes a task folder after this (`CLOSING`, cleared by the next local cluster)."""
     with STARTING:
         CLOSING.set()
     for child in list(RUNNING):
@@ -137,20 +137,17 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     from distributed import Event
 
     stop = Event(stop_event)
-    folder = Path(tempfile.mkdtemp(prefix=f"{TASK_PREFIX}{os.getpid()}-"))
-    notebook = folder / f"{name}.ipynb"
-    notebook.write_text(notebook_text, encoding="utf-8")
-    params_file = folder / "parameters.yaml"
-    params_file.write_text(yaml.safe_dump(parameters), encoding="utf-8")
-    out = folder / "out"
-    env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
-    env["TMPDIR"] = str(folder)  # the kernel's socket folder inside the task's: removed with it, even if killed
-    command = [sys.executable, "-m", "course", "run", str(notebook), "-f", str(params_file), "--out", str(out)]
     start = time.perf_counter()
-    with STARTING:
+    with STARTING:  # the folder too is made only while the cluster is open: a closing one removes them all after
         if CLOSING.is_set():
-            shutil.rmtree(folder, ignore_errors=True)
             return {"status": "stopped", "seconds": 0.0, "error": "", "records": {}, "notebook": ""}
+        folder = Path(tempfile.mkdtemp(prefix=f"{TASK_PREFIX}{os.getpid()}-"))
+        notebook, params_file, out = folder / f"{name}.ipynb", folder / "parameters.yaml", folder / "out"
+        notebook.write_text(notebook_text, encoding="utf-8")
+        params_file.write_text(yaml.safe_dump(parameters), encoding="utf-8")
+        env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
+        env["TMPDIR"] = str(folder)  # the kernel's socket folder inside the task's: removed with it, even if killed
+        command = [sys.executable, "-m", "course", "run", str(notebook), "-f", str(params_file), "--out", str(out)]
         child = subprocess.Popen(
             command,
             env=env,
