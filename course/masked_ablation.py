@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.studies import Report, Texts, _finish, checkpoints_for, option, peft_tasks, task_run
+from course.studies import Report, Texts, _finish, checkpoints_for, held_out_config, option, peft_tasks, task_run
 from helpers import pretraining
 from helpers.adaptation import MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
 from helpers.corpora import stable_hash
@@ -141,7 +141,7 @@ def masked_ablation(
             model, curve, seconds = pretraining.pretrain(
                 "masked", train, vocab, pre, report=report, every=max(1, config.steps // 20)
             )
-            scored = replace(pre, mask_rate=base.mask_rate, mask_share=1.0)  # the same hidden characters for all
+            scored = held_out_config(pre, base)  # every recipe scored on the same task: the checkpoints'
             loss, accuracy = pretraining.held_out_loss(model, "masked", valid, vocab, scored, np.random.default_rng(0))
             runs = [downstream(config, model, pre, task, config.seed + k) for k in range(config.ft_seeds)]
             records.append({"variant": variant, "pretraining_seed": p, "valid_loss": loss, "valid_accuracy": accuracy,
