@@ -436,3 +436,25 @@ def test_a_seed_builds_the_same_initial_weights_as_when_the_studies_were_run(ker
     assert all(np.array_equal(a, b) for a, b in zip(again, pretraining.build_model(config, objective).get_weights()))
     rounded = b"".join(np.round(w, 5).astype(np.float32).tobytes() for w in weights)  # last-bit differences aside
     assert hashlib.sha256(rounded).hexdigest()[:16] == INITIAL_WEIGHTS[pre_norm, objective]
+
+
+def test_the_seed_study_pretrains_the_masked_objective_as_notebook_10_chose():
+    """`course pretrain-seeds` types its corruption (`PretrainSeeds.mask_rate`, `mask_share`); it must
+    be the recipe notebook 10 section 2 prints as chosen by its rule from results/masked_corruption.json
+    (nbval keeps that output true to the file): read the page's line, find the recipe's settings."""
+    import nbformat
+
+    from course.studies import PretrainSeeds
+    from helpers.adaptation import MASKED_CORRUPTION_FILE, read
+    from helpers.paths import REPO_ROOT
+
+    page = nbformat.read(REPO_ROOT / "notebooks" / "10_pretraining_then_finetuning.ipynb", as_version=4)
+    said = "chosen on validation by the rule, among the three it was written for: "
+    lines = [line for cell in page.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+             for line in output.get("text", "").splitlines() if line.startswith(said)]  # fmt: skip
+    assert len(lines) == 1, lines
+    chosen = lines[0][len(said) :].split(" (")[0]
+    recipes = {name.replace(" %", "%"): settings for name, settings in read(MASKED_CORRUPTION_FILE)["recipes"].items()}
+    base, seeds = pretraining.PretrainConfig(), PretrainSeeds()
+    settings = {"mask_rate": base.mask_rate, "mask_share": base.mask_share, **recipes[chosen]}
+    assert (seeds.mask_rate, seeds.mask_share) == (settings["mask_rate"], settings["mask_share"]), chosen
