@@ -31,6 +31,8 @@
 #   make tagger-sizes  Part IV: notebook 10 §6's tagger sizes chosen on validation at all labels: results/tagger_sizes.json
 #   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm, with both: results/masked_ablation.json
 #   make masked-corruption  Part IV: the masked objective's corruption, [MASK] only or BERT's 80/10/10: results/masked_corruption.json
+#   make studies    Part IV: which studies' results come from data/pretrained/'s checkpoints, and their times
+#   make studies-run  make again, one after another, every study that does not (after make pretrain: hours)
 
 SHELL  := /bin/bash
 .SHELLFLAGS := -o pipefail -c  # a failing command in a pipe (pip under grep) fails the recipe
@@ -54,7 +56,7 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption studies studies-run student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
@@ -161,6 +163,12 @@ pretrain: $(STAMP)
 STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption
 $(STUDIES): $(STAMP)
 	$(BIN)/course $@
+
+studies: $(STAMP)
+	$(BIN)/course studies
+
+studies-run: $(STAMP)
+	$(BIN)/course studies --run
 
 check-slides: $(STAMP) setup-browser
 	$(BIN)/course check-slides

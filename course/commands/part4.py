@@ -1,9 +1,11 @@
 """`course pretrain`, the long Part IV studies (`pretrain-more`, `finetune-all`, `peft`: each one's
-options come from its config in `course.studies`) and `course results-full`."""
+options come from its config in `course.studies`), `course studies` (which results come from the
+committed checkpoints; `--run` makes the others again) and `course results-full`."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from pathlib import Path
 
@@ -102,6 +104,94 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 for _name, (_config, _) in STUDIES.items():
     command(_name, _config.help, study_arguments(_config))(cmd_study)
+
+
+def study_states(current: dict | None, paths: dict[str, Path] | None = None) -> list[tuple[str, str, dict | None]]:
+    """(name, state, results) of every study, in `STUDIES` order. The state: "current" when its results
+    file records the checkpoints whose files' SHA-256 are `current` (data/pretrained/'s), "other
+    checkpoints" when it records others (after `make pretrain`: run it again), "missing" or
+    "unreadable" when there is no file it can be read from. `paths`: each study's results file."""
+    from helpers.results import read_results
+
+    paths = paths or {name: config.results for name, (config, _) in STUDIES.items()}
+    states = []
+    for name, path in paths.items():
+        try:
+            result = read_results(path)
+        except (OSError, ValueError):  # not JSON, not UTF-8, not a file
+            states.append((name, "unreadable", None))
+            continue
+        recorded = (result or {}).get("checkpoints") if isinstance(result, dict) else None
+        state = "missing" if result is None else "other checkpoints"
+        if current is not None and isinstance(recorded, dict) and recorded.get("files_sha256") == current:
+            state = "current"
+        states.append((name, state, result if isinstance(result, dict) else None))
+    return states
+
+
+def recorded_command(name: str, result: dict | None) -> list[str]:
+    """The command line that made a study's results (its options kept: `course peft --updates 100`),
+    as arguments of `course`; the study's plain command when none was recorded, or when the one
+    recorded is not this study's or wrote elsewhere (--out)."""
+    try:
+        words = shlex.split(str((result or {}).get("command", "")))
+    except ValueError:  # not a command line (an unclosed quote)
+        words = []
+    if words[:2] != ["course", name] or "--out" in words:
+        return [name]
+    return words[1:]
+
+
+def studies_arguments(parser: argparse.ArgumentParser) -> None:
+    what = "make again, one after another, every study not made from data/pretrained/'s checkpoints"
+    parser.add_argument("--run", action="store_true", help=what)
+
+
+@command("studies", "Part IV's studies: which come from data/pretrained/'s checkpoints (--run: make the others)",
+         studies_arguments)  # fmt: skip
+def cmd_studies(args: argparse.Namespace) -> int:
+    from helpers import pretraining
+    from helpers.display import format_table
+
+    try:
+        current = pretraining.read_provenance()["files_sha256"]
+    except pretraining.CheckpointError as err:
+        raise UsageError(str(err)) from None
+    states = study_states(current)
+    rows = [[f"make {name}", f"{r['made'][:16]} UTC" if r and "made" in r else "-",
+             f"{r['total_seconds'] / 60:.0f} min" if r and "total_seconds" in r else "-", state]
+            for name, state, r in states]  # fmt: skip
+    print(format_table(["study", "made", "took", "checkpoints"], rows))
+    todo = [(name, r) for name, state, r in states if state != "current"]
+    if not todo:
+        print(f"all {len(states)} studies were made from data/pretrained/'s checkpoints")
+        return 0
+    known = [r["total_seconds"] for _, r in todo if r and "total_seconds" in r]
+    print(f"{len(todo)} of {len(states)} to make again: {', '.join(name for name, _ in todo)} "
+          f"(about {sum(known) / 3600:.1f} h on the machine of their last runs"
+          f"{'' if len(known) == len(todo) else ', more for those never made'})")  # fmt: skip
+    if not args.run:
+        print("`make studies-run` (course studies --run) makes them again, one after another")
+        return 0
+    return run_in_turn(todo)
+
+
+def run_in_turn(todo: list[tuple[str, dict | None]]) -> int:
+    """Each study of `todo` as its results were made (`recorded_command`), one after another, with
+    the time left by their last runs; stops at the first that fails, with its exit code."""
+    from course.cli import main
+    from helpers.progress import say
+
+    start, seconds = time.perf_counter(), [(r or {}).get("total_seconds") or 0 for _, r in todo]
+    for k, (name, result) in enumerate(todo):
+        words = recorded_command(name, result)
+        left = sum(seconds[k:]) / 60
+        say(f"[{k + 1}/{len(todo)}] course {shlex.join(words)}: about {left:.0f} min left by the last runs")
+        if code := main(words):
+            say(f"course {shlex.join(words)} failed (exit {code}); the studies after it were not run")
+            return code
+    say(f"made again: {len(todo)} studies in {(time.perf_counter() - start) / 60:.0f} min")
+    return 0
 
 
 def results_full_arguments(parser: argparse.ArgumentParser) -> None:

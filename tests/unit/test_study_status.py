@@ -1,0 +1,64 @@
+"""`course studies`: which Part IV results were made from the committed checkpoints, and `--run`
+making the others again as they were made (course/commands/part4.py)."""
+
+from __future__ import annotations
+
+import json
+
+from course import cli
+from course.commands import part4
+from helpers import pretraining
+
+SHA = {"forward.weights.h5": "aa", "vocab.json": "bb"}
+
+
+def test_each_results_file_is_current_other_missing_or_unreadable(tmp_path):
+    files = {name: tmp_path / f"{name}.json" for name in ("a", "b", "c", "d", "e", "f")}
+    files["a"].write_text(json.dumps({"checkpoints": {"files_sha256": SHA}}))
+    files["b"].write_text(json.dumps({"checkpoints": {"files_sha256": {**SHA, "vocab.json": "cc"}}}))
+    files["d"].write_text("{not json")
+    files["e"].write_bytes(b"\xff\xfe")
+    files["f"].write_text("[1, 2]")  # JSON, but not a study's
+    states = {name: state for name, state, _ in part4.study_states(SHA, files)}
+    assert states == {"a": "current", "b": "other checkpoints", "c": "missing", "d": "unreadable",
+                      "e": "unreadable", "f": "other checkpoints"}  # fmt: skip
+    assert [s for _, s, _ in part4.study_states(None, files)][:2] == ["other checkpoints"] * 2  # no checkpoints
+
+
+def test_a_study_is_made_again_with_the_options_it_was_made_with():
+    assert part4.recorded_command("peft", {"command": "course peft --updates 100"}) == ["peft", "--updates", "100"]
+    assert part4.recorded_command("peft", None) == ["peft"]
+    assert part4.recorded_command("peft", {"command": "course peft --out /tmp/x"}) == ["peft"]  # wrote elsewhere
+    assert part4.recorded_command("peft", {"command": "course finetune-all"}) == ["peft"]  # not this study's
+    assert part4.recorded_command("peft", {"command": "course peft 'unclosed"}) == ["peft"]  # not a command line
+
+
+def test_every_committed_study_was_made_from_the_committed_checkpoints():
+    """Re-pretraining (`make pretrain`) changes data/pretrained/: every study must then be made again
+    (`make studies-run`) before the pages that read them are refreshed and committed."""
+    current = pretraining.read_provenance()["files_sha256"]
+    states = part4.study_states(current)
+    assert len(states) == len(part4.STUDIES)
+    assert [(name, state) for name, state, _ in states if state != "current"] == []
+
+
+def test_course_studies_lists_them_and_runs_the_others_in_turn_stopping_at_a_failure(monkeypatch, capsys):
+    label_curve = {"command": "course label-curve", "total_seconds": 600}
+    states = [("peft", "current", {}), ("label-curve", "other checkpoints", label_curve),
+              ("tagger-sizes", "missing", None), ("pretrain-more", "unreadable", None)]  # fmt: skip
+    monkeypatch.setattr(part4, "study_states", lambda current: states)
+    calls, codes = [], {"label-curve": 0, "tagger-sizes": 3}
+    monkeypatch.setattr(cli, "main", lambda words: calls.append(words) or codes[words[0]])
+    assert part4.cmd_studies(cli_args(run=False)) == 0 and calls == []
+    out = capsys.readouterr().out
+    assert "3 of 4 to make again: label-curve, tagger-sizes, pretrain-more" in out and "more for those never" in out
+    assert part4.cmd_studies(cli_args(run=True)) == 3
+    assert calls == [["label-curve"], ["tagger-sizes"]]  # stopped at the failure: pretrain-more not run
+    out = capsys.readouterr().out
+    assert "[1/3] course label-curve: about 10 min left" in out and "exit 3" in out
+
+
+def cli_args(run: bool):
+    import argparse
+
+    return argparse.Namespace(run=run)
