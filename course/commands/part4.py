@@ -158,15 +158,16 @@ def cmd_studies(args: argparse.Namespace) -> int:
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
     states = study_states(current)
-    rows = [[f"make {name}", f"{r['made'][:16]} UTC" if r and "made" in r else "-",
-             f"{r['total_seconds'] / 60:.0f} min" if r and "total_seconds" in r else "-", state]
-            for name, state, r in states]  # fmt: skip
-    print(format_table(["study", "made", "took", "checkpoints"], rows))
+    rows = [[f"make {name}", str((r or {}).get("made", "-"))[:16], f"{seconds_of(r) / 60:.0f} min" if seconds_of(r)
+             else "-", state] for name, state, r in states]  # fmt: skip
+    print(format_table(["study", "made (UTC)", "took", "checkpoints"], rows))
+    print("(notebook 10 at full size, in results/full_size.json, reads them too and records no checksum: "
+          "`course results-full 10` makes it again)")  # fmt: skip
     todo = [(name, r) for name, state, r in states if state != "current"]
     if not todo:
         print(f"all {len(states)} studies were made from data/pretrained/'s checkpoints")
         return 0
-    known = [r["total_seconds"] for _, r in todo if r and "total_seconds" in r]
+    known = [seconds_of(r) for _, r in todo if seconds_of(r)]
     print(f"{len(todo)} of {len(states)} to make again: {', '.join(name for name, _ in todo)} "
           f"(about {sum(known) / 3600:.1f} h on the machine of their last runs"
           f"{'' if len(known) == len(todo) else ', more for those never made'})")  # fmt: skip
@@ -176,13 +177,19 @@ def cmd_studies(args: argparse.Namespace) -> int:
     return run_in_turn(todo)
 
 
+def seconds_of(result: dict | None) -> float:
+    """How long a study's last run took (its results' total_seconds), 0 when not recorded."""
+    seconds = (result or {}).get("total_seconds")
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0.0
+
+
 def run_in_turn(todo: list[tuple[str, dict | None]]) -> int:
     """Each study of `todo` as its results were made (`recorded_command`), one after another, with
     the time left by their last runs; stops at the first that fails, with its exit code."""
     from course.cli import main
     from helpers.progress import say
 
-    start, seconds = time.perf_counter(), [(r or {}).get("total_seconds") or 0 for _, r in todo]
+    start, seconds = time.perf_counter(), [seconds_of(r) for _, r in todo]
     for k, (name, result) in enumerate(todo):
         words = recorded_command(name, result)
         left = sum(seconds[k:]) / 60

@@ -44,18 +44,24 @@ def test_every_committed_study_was_made_from_the_committed_checkpoints():
 
 def test_course_studies_lists_them_and_runs_the_others_in_turn_stopping_at_a_failure(monkeypatch, capsys):
     label_curve = {"command": "course label-curve", "total_seconds": 600}
-    states = [("peft", "current", {}), ("label-curve", "other checkpoints", label_curve),
-              ("tagger-sizes", "missing", None), ("pretrain-more", "unreadable", None)]  # fmt: skip
+    states = [
+        ("peft", "current", {}),
+        ("label-curve", "other checkpoints", label_curve),
+        ("tagger-sizes", "missing", None),
+        ("pretrain-more", "unreadable", None),
+        ("finetune-all", "other checkpoints", {"made": 5, "total_seconds": "long"}),
+    ]  # the last with odd fields: no crash
     monkeypatch.setattr(part4, "study_states", lambda current: states)
     calls, codes = [], {"label-curve": 0, "tagger-sizes": 3}
     monkeypatch.setattr(cli, "main", lambda words: calls.append(words) or codes[words[0]])
     assert part4.cmd_studies(cli_args(run=False)) == 0 and calls == []
     out = capsys.readouterr().out
-    assert "3 of 4 to make again: label-curve, tagger-sizes, pretrain-more" in out and "more for those never" in out
+    assert "4 of 5 to make again: label-curve, tagger-sizes, pretrain-more, finetune-all" in out
+    assert "about 0.2 h" in out and "more for those never" in out
     assert part4.cmd_studies(cli_args(run=True)) == 3
     assert calls == [["label-curve"], ["tagger-sizes"]]  # stopped at the failure: pretrain-more not run
     out = capsys.readouterr().out
-    assert "[1/3] course label-curve: about 10 min left" in out and "exit 3" in out
+    assert "[1/4] course label-curve: about 10 min left" in out and "exit 3" in out
 
 
 def cli_args(run: bool):
