@@ -555,11 +555,10 @@ class PretrainSeeds:
     (`chosen_on_validation`) from a wider grid: the second stage's rate from `rates` per
     pretraining seed, task and start; scratch's one rate from `scratch_rates` per task. (Its first
     version used notebook 10's fixed rates; its second tried 3e-4 and 1e-3, and 3e-3 and 1e-2 for
-    scratch; its third 1e-4 to 3e-3, and 1e-3 to 1e-2. In the second and the third, the masked start
-    chose the top of its grid on segmentation for every seed, and scratch the bottom of its own on
-    sentiment; in the fourth, 1e-4 to 1e-2 and 3e-4 to 1e-2, scratch chose the bottom again on
-    sentiment, and the pretrained starts the bottom of theirs for some seeds. Hence both grids now
-    reach 3e-5.)
+    scratch; its third 1e-4 to 3e-3, and 1e-3 to 1e-2; its fourth 1e-4 to 1e-2, and 3e-4 to 1e-2.
+    Each time some choices fell at an end of a grid — the masked start at the top on segmentation,
+    scratch at the bottom on sentiment in the second, third and fourth, the pretrained starts
+    sometimes at the bottom — and the grid was widened past it: both now reach 3e-5.)
     The masked objective hides and shows characters as `course masked-corruption` chose on
     validation (`mask_rate`, `mask_share`: 40 % hidden, BERT's 80/10/10), not as the committed
     checkpoints do (15 %, [MASK] only); its held-out loss is scored the committed way (15 % hidden,

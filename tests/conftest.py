@@ -20,7 +20,7 @@ from helpers.pretraining import PretrainConfig  # no TensorFlow at import: the s
 
 # One thread per process for TensorFlow and NumPy's libraries: the suite runs a worker per core and
 # one more, each starting kernels; their own thread pools would only fight over the same cores (the
-# whole suite takes about a tenth less CPU so). Set before anything imports TensorFlow; the workers,
+# whole suite took less CPU so, measured). Set before anything imports TensorFlow; the workers,
 # their kernels and the `course` processes they start inherit it. A value already set wins.
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
               "TF_NUM_INTEROP_THREADS"):  # fmt: skip
