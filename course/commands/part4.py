@@ -150,6 +150,8 @@ def studies_arguments(parser: argparse.ArgumentParser) -> None:
 @command("studies", "Part IV's studies: which come from data/pretrained/'s checkpoints (--run: make the others)",
          studies_arguments)  # fmt: skip
 def cmd_studies(args: argparse.Namespace) -> int:
+    """`course studies [--run]`: the table of `study_states`, what is left to make and its time by
+    the last runs; with --run, `run_in_turn`."""
     from helpers import pretraining
     from helpers.display import format_table
 
@@ -194,7 +196,11 @@ def run_in_turn(todo: list[tuple[str, dict | None]]) -> int:
         words = recorded_command(name, result)
         left = sum(seconds[k:]) / 60
         say(f"[{k + 1}/{len(todo)}] course {shlex.join(words)}: about {left:.0f} min left by the last runs")
-        if code := main(words):
+        try:
+            code = main(words)
+        except SystemExit as end:  # argparse refused the recorded options (a study's flags changed since)
+            code = end.code if isinstance(end.code, int) else 2
+        if code:
             say(f"course {shlex.join(words)} failed (exit {code}); the studies after it were not run")
             return code
     say(f"made again: {len(todo)} studies in {(time.perf_counter() - start) / 60:.0f} min")

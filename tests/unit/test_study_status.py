@@ -64,6 +64,14 @@ def test_course_studies_lists_them_and_runs_the_others_in_turn_stopping_at_a_fai
     assert "[1/4] course label-curve: about 10 min left" in out and "exit 3" in out
 
 
+def test_a_recorded_option_the_study_no_longer_has_stops_the_run_in_one_line(monkeypatch, capsys):
+    """The real parser: argparse's exit on an unknown flag ends the run with its code, no traceback."""
+    code = part4.run_in_turn([("peft", {"command": "course peft --no-such-flag 3"}), ("label-curve", None)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "unrecognized arguments: --no-such-flag" in err
+    assert "course peft --no-such-flag 3 failed (exit 2)" in out and "[2/2]" not in out
+
+
 def cli_args(run: bool):
     import argparse
 
