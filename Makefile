@@ -31,6 +31,7 @@
 #   make tagger-sizes  Part IV: notebook 10 §6's tagger sizes chosen on validation at all labels: results/tagger_sizes.json
 #   make masked-ablation  Part IV: the masked objective with ALiBi, without, with warm-up, with pre-norm, with both: results/masked_ablation.json
 #   make masked-corruption  Part IV: the masked objective's corruption, [MASK] only or BERT's 80/10/10: results/masked_corruption.json
+#   make forward-pre-norm  Part IV: the forward objective with post-norm or pre-norm blocks: results/forward_pre_norm.json
 #   make studies    Part IV: which studies' results come from data/pretrained/'s checkpoints, and their times
 #   make studies-run  make again, one after another, every study that does not (after make pretrain: hours)
 
@@ -56,7 +57,7 @@ STUDENT_DIR ?= student
 JUPYTER ?= $(BIN)/jupyter
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption studies studies-run student lock clean \
+.PHONY: help setup setup-browser lab lab-student run test test-unit test-fast refresh tidy format slides site check-slides pretrain pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption forward-pre-norm studies studies-run student lock clean \
         bench bench-classroom bench-tests sweep-demo results-full
 
 help:
@@ -160,7 +161,9 @@ pretrain: $(STAMP)
 #   masked-corruption   notebook 10: the masked objective's corruption, [MASK] only and BERT's 80/10/10,
 #                       each at 15 % and 40 % hidden, 3 seeds x 1,000 updates, chosen on validation F1:
 #                       results/masked_corruption.json
-STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption
+#   forward-pre-norm    notebook 10: the forward objective with ALiBi and post-norm or pre-norm blocks, 3 seeds x
+#                       1,000 updates, chosen on validation text: results/forward_pre_norm.json
+STUDIES := pretrain-more finetune-all peft direction-controls pretrain-seeds label-curve tagger-sizes masked-ablation masked-corruption forward-pre-norm
 $(STUDIES): $(STAMP)
 	$(BIN)/course $@
 

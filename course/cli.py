@@ -26,6 +26,8 @@
                                    Part IV: the masked objective's recipes (results/masked_ablation.json)
     course masked-corruption [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--out DIR]
                                    Part IV: [MASK] only or BERT's 80/10/10 (results/masked_corruption.json)
+    course forward-pre-norm [--seeds N] [--steps N] [--ft-seeds N] [--updates N] [--out DIR]
+                                   Part IV: the forward objective, post-norm or pre-norm (results/forward_pre_norm.json)
     course studies [--run]         Part IV: which studies were made from data/pretrained/'s checkpoints;
                                    --run makes the others again, one after another
     course results-full [NOTEBOOK ...]   full-size runs (default Part III; 10 for Part IV): results/full_size.json
@@ -57,7 +59,7 @@ from helpers.params import ParameterError, SpecError
 ORDER = (
     "run", "params", "sweep", "tidy", "refresh", "student", "slides", "check-slides", "setup-browser",
     "pretrain", "pretrain-more", "finetune-all", "peft", "direction-controls", "pretrain-seeds", "label-curve",
-    "tagger-sizes", "masked-ablation", "masked-corruption", "studies",
+    "tagger-sizes", "masked-ablation", "masked-corruption", "forward-pre-norm", "studies",
     "results-full",
     "bench", "site",
 )  # fmt: skip

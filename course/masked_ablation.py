@@ -24,6 +24,15 @@ corruption is for: validation F1 after fine-tuning. The third recipe changes two
 fourth, [MASK] only with 40 % hidden, added after the first run had chosen the third, completes the
 two-by-two (corruption × share hidden) so that each change is measured with the other held fixed.
 
+`course forward-pre-norm` (`make forward-pre-norm` → results/forward_pre_norm.json) asks of the
+forward (GPT) objective what the ablation's rule, over all five recipes, answered for the masked one:
+ALiBi with post-norm blocks (committed) or with pre-norm, three seeds each, the same rule on the
+forward loss of the same validation texts; downstream, the one-way (GPT) start for segmentation at
+100 labels. The direction comparison needs one encoder under every objective, so this study decides
+the encoder of the next `make pretrain`, by a rule written down before it was run: all three
+objectives take pre-norm blocks only if the rule chooses pre-norm here too (the backward objective is
+the forward one on reversed text, so it follows the forward one); otherwise all three keep post-norm.
+
 Every variant pretrains the masked objective from the same seeds for `steps` updates (the
 ablation's variants on the same batches and hidden characters; every corruption reads the same
 windows until the first reshuffle, a 40 % recipe hiding a superset of its 15 % partner's
@@ -33,7 +42,8 @@ the second update on and other batches after the reshuffle), on the pretraining 
 those validation texts, scored for every variant on the same hidden characters, hidden as the
 committed recipe hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
 fine-tuned for segmentation at 100 labels (notebook 10's two stages, validation and test scored
-once per run). Tested in tests/notebooks/test_studies.py.
+once per run). The forward study scores its forward loss on the same validation texts. Tested in
+tests/notebooks/test_studies.py.
 """
 
 from __future__ import annotations
@@ -45,12 +55,14 @@ import numpy as np
 
 from course.studies import Report, Texts, _finish, checkpoints_for, held_out_config, option, peft_tasks, task_run
 from helpers import pretraining
-from helpers.adaptation import MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
+from helpers.adaptation import FORWARD_PRE_NORM_FILE, MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
 from helpers.corpora import stable_hash
 from helpers.progress import Progress
 
+START = {"masked": "two-way (BERT)", "forward": "one-way (GPT)"}  # the start each objective's checkpoints make
 VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm", "ALiBi, pre-norm")
 CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden", "[MASK] only, 40 % hidden")
+BLOCK_ORDERS = ("ALiBi (committed)", "ALiBi, pre-norm")  # the forward objective's two recipes
 RECIPES = {  # each variant's change to the committed configuration
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},
@@ -74,6 +86,7 @@ class MaskedAblation:
     ft_seeds: int = option(2, "--ft-seeds", 1, 10, "fine-tuning seeds per checkpoint (segmentation, 100 labels)")
     updates: int = option(150, "--updates", 3, 100_000, "Adam updates of every fine-tuning run")
     variants: tuple[str, ...] = VARIANTS
+    objective: str = "masked"  # the objective every recipe pretrains (`START`: the start it fine-tunes)
     valid_every: int = 50  # every 50th pretraining text (by hash) is validation text, trained on by no variant
     budgets: tuple[int, ...] = (100,)
     max_len: int = 64
@@ -99,6 +112,19 @@ class MaskedCorruption(MaskedAblation):
     help: str = "Part IV: the masked objective's corruption: [MASK] only or 80/10/10, each at two rates (results/)"
 
 
+@dataclass(frozen=True)
+class ForwardPreNorm(MaskedAblation):
+    """`course forward-pre-norm`: the forward objective with ALiBi and post-norm blocks (committed) or
+    pre-norm, `seeds` pretraining seeds each (the same study, the forward objective, two recipes)."""
+
+    variants: tuple[str, ...] = BLOCK_ORDERS
+    objective: str = "forward"
+    warmup: int = 100  # no warm-up recipe here: not an option
+    results: Path = FORWARD_PRE_NORM_FILE
+    command: str = "course forward-pre-norm"
+    help: str = "Part IV: the forward objective with post-norm or pre-norm blocks, both with ALiBi (results/)"
+
+
 def variant_config(base: pretraining.PretrainConfig, variant: str, config: MaskedAblation, seed: int):
     """The committed configuration with the variant's change (`RECIPES`), `config.steps` updates, seed `seed`."""
     changes = {k: getattr(config, v) if isinstance(v, str) else v for k, v in RECIPES[variant].items()}
@@ -116,11 +142,11 @@ def downstream(config: MaskedAblation, model, pre, task, seed: int) -> dict:
     """Fine-tune a copy of `model`'s encoder for the task (notebook 10's two stages): its scores."""
 
     def copy() -> dict:  # fine-tuning changes the weights it reads
-        masked = pretraining.build_model(pre, "masked")
-        masked.set_weights(model.get_weights())
-        return {"masked": masked}
+        fresh = pretraining.build_model(pre, config.objective)
+        fresh.set_weights(model.get_weights())
+        return {config.objective: fresh}
 
-    record, net = task_run(config, task, "two-way (BERT)", config.lr_pretrained, seed, copy, pre)
+    record, net = task_run(config, task, START[config.objective], config.lr_pretrained, seed, copy, pre)
     return {"seed": seed, "validation": record["validation"], "test": task.test(net)}
 
 
@@ -132,17 +158,18 @@ def masked_ablation(
     provenance, base, vocab = checkpoints_for(texts, folder)
     train, valid = validation_split(texts.pretraining, config.valid_every)
     task = peft_tasks(config, texts, vocab, config.budgets[0], config.seed)["segmentation"]
-    clock = Progress(len(config.variants) * config.seeds, "masked-objective variants", unit="checkpoint")
+    clock = Progress(len(config.variants) * config.seeds, f"{config.objective}-objective variants", unit="checkpoint")
     records = []
     for p in range(config.seeds):
         for variant in config.variants:
             pre = variant_config(base, variant, config, p)
             report(clock.starting(f"{variant}, pretraining seed {p}: {config.steps:,} updates"))
             model, curve, seconds = pretraining.pretrain(
-                "masked", train, vocab, pre, report=report, every=max(1, config.steps // 20)
+                config.objective, train, vocab, pre, report=report, every=max(1, config.steps // 20)
             )
             scored = held_out_config(pre, base)  # every recipe scored on the same task: the checkpoints'
-            loss, accuracy = pretraining.held_out_loss(model, "masked", valid, vocab, scored, np.random.default_rng(0))
+            rng = np.random.default_rng(0)
+            loss, accuracy = pretraining.held_out_loss(model, config.objective, valid, vocab, scored, rng)
             runs = [downstream(config, model, pre, task, config.seed + k) for k in range(config.ft_seeds)]
             records.append({"variant": variant, "pretraining_seed": p, "valid_loss": loss, "valid_accuracy": accuracy,
                             "loss_curve": [round(x, 4) for x in curve], "seconds": round(seconds, 1),
@@ -150,7 +177,8 @@ def masked_ablation(
             clock.update(1)
             tests = ", ".join(f"{r['test']:.3f}" for r in runs)
             report(f"{variant}, seed {p}: validation loss {loss:.3f}; segmentation test F1 {tests}; {clock.status()}")
-    names = ("seeds", "steps", "warmup", "ft_seeds", "updates", "valid_every", "max_len", "num_eval", "lr_pretrained")
+    names = ("objective", "seeds", "steps", "warmup", "ft_seeds", "updates", "valid_every", "max_len", "num_eval",
+             "lr_pretrained")  # fmt: skip
     result = {"records": records, "variants": list(config.variants), "every_steps": max(1, config.steps // 20)}
     result["recipes"] = {v: RECIPES[v] for v in config.variants}
     result["data"] = {"training texts": len(train), "validation texts": len(valid)}

@@ -9,6 +9,7 @@ readers of Part IV's long studies, and how their stored answers are read back an
     make tagger-sizes    → results/tagger_sizes.json    (`course.label_curve`, notebook 11)
     make masked-ablation → results/masked_ablation.json (`course.masked_ablation`, notebook 10)
     make masked-corruption → results/masked_corruption.json (`course.masked_ablation`, notebook 10)
+    make forward-pre-norm → results/forward_pre_norm.json (`course.masked_ablation`, notebook 10)
 
 The studies themselves (more pretraining spent two ways — longer, or ULMFiT's step on the review
 lines —, fine-tuning every start on every training review, the direction controls and three
@@ -51,6 +52,8 @@ TAGGER_SIZES_FILE = REPO_ROOT / "results" / "tagger_sizes.json"
 TAGGER_SIZES_REBUILD = "make tagger-sizes"
 MASKED_CORRUPTION_FILE = REPO_ROOT / "results" / "masked_corruption.json"
 MASKED_CORRUPTION_REBUILD = "make masked-corruption"
+FORWARD_PRE_NORM_FILE = REPO_ROOT / "results" / "forward_pre_norm.json"
+FORWARD_PRE_NORM_REBUILD = "make forward-pre-norm"
 
 
 def bits(correct: np.ndarray) -> str:

@@ -21,6 +21,7 @@ STUDIES = {
     "tagger-sizes": (label_curve.TaggerSizes, label_curve.tagger_sizes),
     "masked-ablation": (masked_ablation.MaskedAblation, masked_ablation.masked_ablation),
     "masked-corruption": (masked_ablation.MaskedCorruption, masked_ablation.masked_ablation),
+    "forward-pre-norm": (masked_ablation.ForwardPreNorm, masked_ablation.masked_ablation),
 }
 
 
