@@ -30,8 +30,9 @@ ALiBi with post-norm blocks (committed) or with pre-norm, three seeds each, the 
 forward loss of the same validation texts; downstream, the one-way (GPT) start for segmentation at
 100 labels. The direction comparison needs one encoder under every objective, so this study decides
 the encoder of the next `make pretrain`, by a rule written down before it was run: all three
-objectives take pre-norm blocks only if the rule chooses pre-norm here too (the backward objective is
-the forward one on reversed text, so it follows the forward one); otherwise all three keep post-norm.
+objectives take pre-norm blocks if the rule chooses pre-norm here too, as the ablation's rule over its
+five recipes did for the masked objective (the backward objective is the forward one on reversed
+text, so it follows the forward one); otherwise all three keep post-norm.
 
 Every variant pretrains the masked objective from the same seeds for `steps` updates (the
 ablation's variants on the same batches and hidden characters; every corruption reads the same
