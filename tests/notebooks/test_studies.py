@@ -330,7 +330,7 @@ def test_the_tagger_size_study_trains_every_size_and_keeps_each_runs_best_epoch(
 
 def tiny_masked_study(study, checkpoints, monkeypatch) -> tuple:
     """`study` (a config class of course.masked_ablation) run on the tiny checkpoints' settings, two
-    pretraining seeds: (result, pretrain calls, configs the validation loss was scored with,
+    pretraining seeds: (result, pretrain calls, (texts, config, objective) the validation loss was scored with,
     training texts, validation texts, progress lines)."""
     from course import masked_ablation, studies
 
@@ -344,7 +344,7 @@ def tiny_masked_study(study, checkpoints, monkeypatch) -> tuple:
         return pretrain(objective, corpus, vocab, config, report, every, model=model)
 
     def scored_with(model, objective, corpus, vocab, config, rng):
-        scored.append((tuple(corpus), config))
+        scored.append((tuple(corpus), config, objective))
         return held_out_loss(model, objective, corpus, vocab, config, rng)
 
     monkeypatch.setattr(pretraining, "pretrain", spy)
@@ -408,3 +408,32 @@ def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_
     assert {(s[1].mask_rate, s[1].mask_share) for s in scored} == {(TINY.mask_rate, 1.0)}
     assert {s[0] for s in scored} == {tuple(valid)} and {c[1] for c in calls} == {tuple(train)}
     assert result["variants"] == list(masked_ablation.CORRUPTIONS) and "[8/8]" in lines[-1]
+
+
+@pytest.mark.usefixtures("eagerly")
+def test_the_forward_block_order_study_pretrains_the_forward_objective_and_fine_tunes_the_gpt_start(
+    checkpoints, monkeypatch
+):
+    """`course forward-pre-norm`: the forward objective (not the masked one) with ALiBi and post-norm
+    or pre-norm blocks from every seed, on the ablation's training texts; its validation loss is the
+    forward loss on the validation texts; downstream, the one-way (GPT) start."""
+    from course import masked_ablation, studies
+
+    starts = []
+    task_run = studies.task_run
+
+    def spy(config, task, start, *args):
+        starts.append(start)
+        return task_run(config, task, start, *args)
+
+    monkeypatch.setattr(masked_ablation, "task_run", spy)
+    result, calls, scored, train, valid, lines = tiny_masked_study(
+        masked_ablation.ForwardPreNorm, checkpoints, monkeypatch
+    )
+    assert [(r["variant"], r["pretraining_seed"]) for r in result["records"]] == [
+        (v, p) for p in (0, 1) for v in masked_ablation.BLOCK_ORDERS
+    ]
+    assert {c[0] for c in calls} == {"forward"} and {c[1] for c in calls} == {tuple(train)}
+    assert [(c[2].distance_bias, c[2].pre_norm) for c in calls] == [(True, False), (True, True)] * 2
+    assert {(s[0], s[2]) for s in scored} == {(tuple(valid), "forward")} and set(starts) == {"one-way (GPT)"}
+    assert result["parameters"]["objective"] == "forward" and "[4/4]" in lines[-1]

@@ -458,3 +458,22 @@ def test_the_seed_study_pretrains_the_masked_objective_as_notebook_10_chose():
     base, seeds = pretraining.PretrainConfig(), PretrainSeeds()
     settings = {"mask_rate": base.mask_rate, "mask_share": base.mask_share, **recipes[chosen]}
     assert (seeds.mask_rate, seeds.mask_share) == (settings["mask_rate"], settings["mask_share"]), chosen
+
+
+def test_every_objective_pretrains_the_block_order_notebook_10_decided():
+    """`make forward-pre-norm` decides the encoder's block order for every objective (notebook 10
+    section 2 prints the decision, and nbval keeps that output true to the results files): the
+    configuration the next `make pretrain` and the seed study read must have it."""
+    import nbformat
+
+    from course.studies import PretrainSeeds
+    from helpers.paths import REPO_ROOT
+
+    page = nbformat.read(REPO_ROOT / "notebooks" / "10_pretraining_then_finetuning.ipynb", as_version=4)
+    said = "so the next `make pretrain`: "
+    lines = [line for cell in page.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+             for line in output.get("text", "").splitlines() if line.startswith(said)]  # fmt: skip
+    assert len(lines) == 1, lines
+    pre_norm = lines[0][len(said) :].startswith("pre-norm")
+    assert pretraining.PretrainConfig().pre_norm == pre_norm, lines[0]
+    assert not {"pre_norm"} & {f for f in PretrainSeeds.__dataclass_fields__}, "the seed study reads the base's order"
