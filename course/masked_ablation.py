@@ -29,12 +29,14 @@ forward (GPT) objective what the ablation's rule, over all five recipes, answere
 ALiBi with post-norm blocks (committed) or with pre-norm, three seeds each, the same rule on the
 forward loss of the same validation texts; downstream, the one-way (GPT) start for segmentation at
 100 labels. The direction comparison needs one encoder under every objective, so this study decides
-the encoder of the next `make pretrain`, by a rule written down before it was run: all three
+the encoder of the next `make pretrain`, by a rule written down before its result was seen (its
+"only if" half before the run, the rest while it ran): all three
 objectives take pre-norm blocks if the rule chooses pre-norm here too, as the ablation's rule over its
 five recipes did for the masked objective (the backward objective is the forward one on reversed
 text, so it follows the forward one); otherwise all three keep post-norm.
 
-Every variant pretrains the masked objective from the same seeds for `steps` updates (the
+Every variant pretrains its study's objective (`objective`: masked, or forward for `course
+forward-pre-norm`) from the same seeds for `steps` updates (the
 ablation's variants on the same batches and hidden characters; every corruption reads the same
 windows until the first reshuffle, a 40 % recipe hiding a superset of its 15 % partner's
 characters throughout, while 80/10/10's extra random draws give it other hidden characters from
@@ -64,6 +66,12 @@ START = {"masked": "two-way (BERT)", "forward": "one-way (GPT)"}  # the start ea
 VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm", "ALiBi, pre-norm")
 CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden", "[MASK] only, 40 % hidden")
 BLOCK_ORDERS = ("ALiBi (committed)", "ALiBi, pre-norm")  # the forward objective's two recipes
+# The recipe every variant changes, and the task every masked validation loss is scored on: the one
+# the committed checkpoints were pretrained with when these studies were made (provenance.json of
+# 2026-11-30). Pinned, not read from provenance.json, so that pretraining the checkpoints again with
+# the recipes these studies chose leaves each study the experiment it was; "(committed)" in a
+# variant's name means this recipe.
+REFERENCE = {"distance_bias": True, "pre_norm": False, "warmup_steps": 0, "mask_rate": 0.15, "mask_share": 1.0}
 RECIPES = {  # each variant's change to the committed configuration
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},
@@ -89,6 +97,9 @@ class MaskedAblation:
     variants: tuple[str, ...] = VARIANTS
     objective: str = "masked"  # the objective every recipe pretrains (`START`: the start it fine-tunes)
     valid_every: int = 50  # every 50th pretraining text (by hash) is validation text, trained on by no variant
+    # of data/pretrained/, the study reads the vocabulary and provenance.json's sizes (every variant
+    # pretrains its own models from `REFERENCE`): `course studies` asks only that vocab.json be the same
+    reads: tuple[str, ...] = ("vocab.json",)
     budgets: tuple[int, ...] = (100,)
     max_len: int = 64
     num_eval: int = 1000  # validation and test sentences of the fine-tuning task
@@ -127,10 +138,10 @@ class ForwardPreNorm(MaskedAblation):
 
 
 def variant_config(base: pretraining.PretrainConfig, variant: str, config: MaskedAblation, seed: int):
-    """The committed configuration with the variant's change (`RECIPES`), `config.steps` updates, seed `seed`."""
+    """The checkpoints' sizes with `REFERENCE`'s recipe and the variant's change (`RECIPES`),
+    `config.steps` updates, seed `seed`."""
     changes = {k: getattr(config, v) if isinstance(v, str) else v for k, v in RECIPES[variant].items()}
-    committed = {"pre_norm": False, "warmup_steps": 0, "mask_share": 1.0, "mask_rate": base.mask_rate}
-    return replace(base, num_steps=config.steps, seed=seed, **{**committed, **changes})
+    return replace(base, num_steps=config.steps, seed=seed, **{**REFERENCE, **changes})
 
 
 def validation_split(texts: list[str], every: int) -> tuple[list[str], list[str]]:
@@ -168,7 +179,7 @@ def masked_ablation(
             model, curve, seconds = pretraining.pretrain(
                 config.objective, train, vocab, pre, report=report, every=max(1, config.steps // 20)
             )
-            scored = held_out_config(pre, base)  # every recipe scored on the same task: the checkpoints'
+            scored = held_out_config(pre, replace(base, **REFERENCE))  # every recipe on the same task: REFERENCE's
             rng = np.random.default_rng(0)
             loss, accuracy = pretraining.held_out_loss(model, config.objective, valid, vocab, scored, rng)
             runs = [downstream(config, model, pre, task, config.seed + k) for k in range(config.ft_seeds)]

@@ -373,10 +373,13 @@ def read_provenance(folder: Path = CHECKPOINT_DIR) -> dict:
 
 
 def config_of(provenance: dict) -> PretrainConfig:
-    """The configuration the checkpoints were made with. Checkpoints made before the distance bias
-    existed have no ``distance_bias`` entry: they were made without it."""
+    """The configuration the checkpoints were made with. An entry a provenance file lacks is a setting
+    that did not exist when it was written, so the checkpoints were made as before it: without the
+    distance bias, every hidden character shown as [MASK], post-norm blocks, no warm-up (not today's
+    defaults, which may differ)."""
+    before = {"distance_bias": False, "mask_share": 1.0, "pre_norm": False, "warmup_steps": 0}
     try:
-        config = PretrainConfig(**{"distance_bias": False, **provenance["config"]})
+        config = PretrainConfig(**{**before, **provenance["config"]})
     except (TypeError, KeyError) as err:
         raise CheckpointError(f"provenance.json's config is damaged ({err}): run `{REBUILD}`") from None
     sizes = [getattr(config, k) for k in ("d_model", "num_heads", "d_ff", "num_layers", "seq_len", "vocab_size")]

@@ -107,14 +107,29 @@ for _name, (_config, _) in STUDIES.items():
     command(_name, _config.help, study_arguments(_config))(cmd_study)
 
 
-def study_states(current: dict | None, paths: dict[str, Path] | None = None) -> list[tuple[str, str, dict | None]]:
+def same_files(recorded: object, current: dict, reads: tuple[str, ...] | None) -> bool:
+    """Whether a results file's recorded SHA-256 (`recorded`) are `current`'s for every file the study
+    reads (`reads`; None: every file of data/pretrained/)."""
+    if not isinstance(recorded, dict):
+        return False
+    if reads is None:
+        return recorded == current
+    return all(name in current and recorded.get(name) == current[name] for name in reads)
+
+
+def study_states(
+    current: dict | None, paths: dict[str, Path] | None = None, reads: dict[str, tuple[str, ...] | None] | None = None
+) -> list[tuple[str, str, dict | None]]:
     """(name, state, results) of every study, in `STUDIES` order. The state: "current" when its results
-    file records the checkpoints whose files' SHA-256 are `current` (data/pretrained/'s), "other
-    checkpoints" when it records others (after `make pretrain`: run it again), "missing" or
-    "unreadable" when there is no file it can be read from. `paths`: each study's results file."""
+    file records, for every file of data/pretrained/ the study reads, the SHA-256 in `current`,
+    "other checkpoints" when it records others (after `make pretrain`: run it again), "missing" or
+    "unreadable" when there is no file it can be read from. `paths`: each study's results file;
+    `reads`: the files each reads (default: its config's `reads`, every file when it has none — a
+    study that pretrains its own models, `course.masked_ablation`'s, reads only the vocabulary)."""
     from helpers.results import read_results
 
     paths = paths or {name: config.results for name, (config, _) in STUDIES.items()}
+    reads = reads or {name: getattr(config, "reads", None) for name, (config, _) in STUDIES.items()}
     states = []
     for name, path in paths.items():
         try:
@@ -124,7 +139,8 @@ def study_states(current: dict | None, paths: dict[str, Path] | None = None) -> 
             continue
         recorded = (result or {}).get("checkpoints") if isinstance(result, dict) else None
         state = "missing" if result is None else "other checkpoints"
-        if current is not None and isinstance(recorded, dict) and recorded.get("files_sha256") == current:
+        files = recorded.get("files_sha256") if isinstance(recorded, dict) else None
+        if current is not None and same_files(files, current, reads.get(name)):
             state = "current"
         states.append((name, state, result if isinstance(result, dict) else None))
     return states
@@ -168,7 +184,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
           "`course results-full 10` makes it again)")  # fmt: skip
     todo = [(name, r) for name, state, r in states if state != "current"]
     if not todo:
-        print(f"all {len(states)} studies were made from data/pretrained/'s checkpoints")
+        print(f"all {len(states)} studies were made from the files of data/pretrained/ they read")
         return 0
     known = [seconds_of(r) for _, r in todo if seconds_of(r)]
     print(f"{len(todo)} of {len(states)} to make again: {', '.join(name for name, _ in todo)} "

@@ -404,8 +404,9 @@ def test_the_corruption_study_pretrains_80_10_10_and_scores_every_recipe_on_the_
         (v, p) for p in (0, 1) for v in masked_ablation.CORRUPTIONS
     ]
     trained = [(c[2].distance_bias, c[2].mask_rate, c[2].mask_share) for c in calls]
-    assert trained == [(True, TINY.mask_rate, 1.0), (True, TINY.mask_rate, 0.8), (True, 0.4, 0.8), (True, 0.4, 1.0)] * 2
-    assert {(s[1].mask_rate, s[1].mask_share) for s in scored} == {(TINY.mask_rate, 1.0)}
+    rate = masked_ablation.REFERENCE["mask_rate"]  # pinned: whatever the checkpoints' own recipe
+    assert trained == [(True, rate, 1.0), (True, rate, 0.8), (True, 0.4, 0.8), (True, 0.4, 1.0)] * 2
+    assert {(s[1].mask_rate, s[1].mask_share) for s in scored} == {(rate, 1.0)}
     assert {s[0] for s in scored} == {tuple(valid)} and {c[1] for c in calls} == {tuple(train)}
     assert result["variants"] == list(masked_ablation.CORRUPTIONS) and "[8/8]" in lines[-1]
 

@@ -76,3 +76,23 @@ def cli_args(run: bool):
     import argparse
 
     return argparse.Namespace(run=run)
+
+
+def test_a_study_that_reads_only_the_vocabulary_stays_current_when_the_weights_change(tmp_path):
+    """A study that pretrains its own models (course.masked_ablation's: `reads = ("vocab.json",)`)
+    is current while the vocabulary is the same, whatever the weights; the others are not."""
+    from course import masked_ablation
+
+    assert masked_ablation.MaskedAblation.reads == ("vocab.json",)
+    assert all(part4.STUDIES[n][0].reads == ("vocab.json",) for n in ("masked-corruption", "forward-pre-norm"))
+    assert not hasattr(part4.STUDIES["peft"][0], "reads")  # fine-tunes the checkpoints: reads every file
+    files = {"own": tmp_path / "own.json", "every": tmp_path / "every.json"}
+    for path in files.values():
+        path.write_text(json.dumps({"checkpoints": {"files_sha256": SHA}}))
+    reads = {"own": ("vocab.json",), "every": None}
+    weights_changed = {**SHA, "forward.weights.h5": "dd"}
+    states = {name: state for name, state, _ in part4.study_states(weights_changed, files, reads)}
+    assert states == {"own": "current", "every": "other checkpoints"}
+    vocab_changed = {**SHA, "vocab.json": "ee"}
+    assert {s for _, s, _ in part4.study_states(vocab_changed, files, reads)} == {"other checkpoints"}
+    assert {s for _, s, _ in part4.study_states({"forward.weights.h5": "aa"}, files, reads)} == {"other checkpoints"}
