@@ -79,8 +79,8 @@ class PretrainConfig:
     batch_size: int = 32
     num_steps: int = 3000
     lr: float = 1e-3
-    mask_rate: float = 0.15
-    mask_share: float = 1.0  # of the hidden characters, the share shown as [MASK] (`corrupt`; BERT: 0.8)
+    mask_rate: float = 0.4  # the share hidden: `course masked-corruption`'s choice (checkpoints before: 0.15)
+    mask_share: float = 0.8  # of the hidden, the share shown as [MASK] (`corrupt`; BERT's 80/10/10; before: 1.0)
     distance_bias: bool = True  # ALiBi in every attention layer (helpers.transformer), all three objectives
     pre_norm: bool = False  # pre-norm blocks (helpers.transformer.transformer_block); tried in `course masked-ablation`
     warmup_steps: int = 0  # the learning rate rises linearly from 0 over this many updates, then stays at lr
