@@ -190,8 +190,8 @@ def test_the_pretraining_seed_study_pretrains_each_seed_then_fine_tunes_from_it(
     lines = []
     config = studies.PretrainSeeds(seeds=2, steps=3, ft_seeds=2, updates=2, max_len=TINY.seq_len, budgets=(6,),
                                    starts=("scratch", "one-way (GPT)"), num_eval=5, batch_size=3,
-                                   rates=(3e-4, 1e-3), scratch_rates=(3e-3, 1e-2),
-                                   folder=tmp_path / "seeds")  # fmt: skip
+                                   rates=(3e-4, 1e-3), scratch_rates=(3e-3, 1e-2), mask_rate=0.3, mask_share=0.9,
+                                   folder=tmp_path / "seeds")  # fmt: skip  # a corruption no checkpoint has
     result = studies.pretrain_seeds(config, texts, folder, lines.append)
     records = result["records"]
     gpt = [r for r in records if r["start"] == "one-way (GPT)"]
