@@ -28,12 +28,13 @@ two-by-two (corruption × share hidden) so that each change is measured with the
 forward (GPT) objective what the ablation's rule, over all five recipes, answered for the masked one:
 ALiBi with post-norm blocks (committed) or with pre-norm, three seeds each, the same rule on the
 forward loss of the same validation texts; downstream, the one-way (GPT) start for segmentation at
-100 labels. The direction comparison needs one encoder under every objective, so this study decides
+100 labels. The course holds the encoder fixed across objectives (so that a difference between
+starts is the objective's, not the block order's), so this study decides
 the encoder of the next `make pretrain`, by a rule written down before its result was seen (its
 "only if" half before the run, the rest while it ran): all three
 objectives take pre-norm blocks if the rule chooses pre-norm here too, as the ablation's rule over its
-five recipes did for the masked objective (the backward objective is the forward one on reversed
-text, so it follows the forward one); otherwise all three keep post-norm.
+five recipes did for the masked objective (the backward objective, not run, is assumed to follow
+the forward one: the same objective on reversed text); otherwise all three keep post-norm.
 
 Every variant pretrains its study's objective (`objective`: masked, or forward for `course
 forward-pre-norm`) from the same seeds for `steps` updates (the
@@ -43,7 +44,7 @@ characters throughout, while 80/10/10's extra random draws give it other hidden 
 the second update on and other batches after the reshuffle), on the pretraining text without its validation texts (every
 `valid_every`-th text in the order of a hash). The ablation's choice rests on the masked loss on
 those validation texts, scored for every variant on the same hidden characters, hidden as the
-committed recipe hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
+`REFERENCE` hides them; the corruption study's on fine-tuned validation F1. Downstream, each checkpoint is
 fine-tuned for segmentation at 100 labels (notebook 10's two stages, validation and test scored
 once per run). The forward study scores its forward loss on the same validation texts. Tested in
 tests/notebooks/test_studies.py.
@@ -72,7 +73,7 @@ BLOCK_ORDERS = ("ALiBi (committed)", "ALiBi, pre-norm")  # the forward objective
 # the recipes these studies chose leaves each study the experiment it was; "(committed)" in a
 # variant's name means this recipe.
 REFERENCE = {"distance_bias": True, "pre_norm": False, "warmup_steps": 0, "mask_rate": 0.15, "mask_share": 1.0}
-RECIPES = {  # each variant's change to the committed configuration
+RECIPES = {  # each variant's change to `REFERENCE`
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},
     "no bias, warm-up": {"distance_bias": False, "warmup_steps": "warmup"},  # the config's `warmup`
