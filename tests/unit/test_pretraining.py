@@ -392,7 +392,7 @@ def test_the_masked_objective_s_corruption_passes_notebook_09_s_checker_at_80_10
     """`corrupt` at mask_share 0.8 is BERT's 80/10/10 by the exercise's own checker (shares of
     [MASK], random and unchanged characters, the rate, no padding); at 1.0 it is every hidden
     character as [MASK] — the checker's named mistake — drawing the same numbers as
-    `mask_characters`, so the committed checkpoints' batches are unchanged."""
+    `mask_characters`, so checkpoints pretrained with [MASK] only draw the batches they drew."""
     from helpers.exercises import check_bert_corruption
     from helpers.transformer import mask_characters
 
@@ -405,7 +405,8 @@ def test_the_masked_objective_s_corruption_passes_notebook_09_s_checker_at_80_10
     wrong = check_bert_corruption(with_share(1.0))
     assert not wrong.correct and "every chosen position" in repr(wrong)
     X = np.random.default_rng(1).integers(0, 40, size=(30, 50))
-    ours = pretraining.corrupt(X, 39, pretraining.PretrainConfig(), np.random.default_rng(2))
+    all_mask = pretraining.PretrainConfig(mask_rate=0.15, mask_share=1.0)  # the recipe before 80/10/10
+    ours = pretraining.corrupt(X, 39, all_mask, np.random.default_rng(2))
     plain = mask_characters(X, 39, 0.15, np.random.default_rng(2))
     assert all(np.array_equal(a, b) for a, b in zip(ours, plain, strict=True))
 
