@@ -154,7 +154,7 @@ pretrain: $(STAMP)
 #   label-curve         notebook 11: section 6's tagger and probe at 100 and 1,000 labels, 3 label samples,
 #                       the tagger's checkpoint chosen on validation: results/label_curve.json
 #   tagger-sizes        notebook 11: section 6's tagger on every training sentence at 64, 128 and 256 units,
-#                       3 epochs, no states and ELMo's states, the size chosen on validation: results/tagger_sizes.json
+#                       3 epochs, no states and each start's states, the size chosen on validation: results/tagger_sizes.json
 #   masked-ablation     notebook 10: the masked objective with ALiBi, without it, with warm-up, with pre-norm, with
 #                       ALiBi and pre-norm,
 #                       3 seeds x 1,000 updates, chosen on validation text: results/masked_ablation.json

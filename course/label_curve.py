@@ -247,15 +247,16 @@ def label_curve(
 class TaggerSizes(LabelCurve):
     """`course tagger-sizes`: section 6's tagger on every training sentence at each of `units_grid`
     LSTM sizes, `epochs` epochs with the validation sentences scored after each and the best
-    epoch's weights kept; the size with the highest mean best validation F1 over `starts` is the
-    one the rule chooses (notebook 11, section 2). The same tagger and protocol as `label-curve`."""
+    epoch's weights kept; the size with the highest mean best validation F1 over `starts` (every
+    start of section 6's table: no states, GPT's, ELMo's, BERT's) is the one the rule chooses
+    (notebook 11, section 2). The same tagger and protocol as `label-curve`."""
 
     seeds: int = option(1, "--seeds", 1, 10, "tagger seeds per start and size")
     epochs: int = option(3, "--epochs", 1, 50, "epochs over every training sentence, validation after each")
     updates: int = 0  # not an option here: `epochs` decides
     train_size: int = 0  # training sentences (the first of the split); 0: every one (the study; tests use a few)
     units_grid: tuple[int, ...] = (64, 128, 256)
-    starts: tuple[str, ...] = ("scratch", "two one-way joined (ELMo)")
+    starts: tuple[str, ...] = ()  # empty: every start of helpers.finetune.STARTS, as in section 6's table
     results: Path = TAGGER_SIZES_FILE
     command: str = "course tagger-sizes"
     help: str = "Part IV: section 6's tagger sizes chosen on validation at all labels (results/)"
@@ -268,14 +269,17 @@ def tagger_sizes(
     validation F1 after each epoch, the best epoch, and that epoch's test F1."""
     from dataclasses import replace
 
+    from helpers.finetune import STARTS
+
     provenance, pre, vocab = checkpoints_for(texts, folder)
     train, valid, test = segmentation_split(config.num_valid, config.num_test)
     train = train[: config.train_size or None]
     parts = {"valid": Pieces(valid, config.max_len), "test": Pieces(test, config.max_len), "vocab": vocab}
     seeds = [config.seed + k for k in range(config.seeds)]
-    clock = Progress(len(config.starts) * len(config.units_grid) * len(seeds), "tagger sizes", unit="run")
+    starts = config.starts or STARTS
+    clock = Progress(len(starts) * len(config.units_grid) * len(seeds), "tagger sizes", unit="run")
     records = []
-    for start in config.starts:
+    for start in starts:
         reader = _reader_and_states(start, config, folder, pre, parts)
         for units in config.units_grid:
             for seed in seeds:

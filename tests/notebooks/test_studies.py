@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from helpers import pretraining
+from helpers.finetune_tables import RECIPE_STARTS
 from tests.conftest import TEXTS, TINY
 
 
@@ -305,27 +306,27 @@ def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests
 def test_the_tagger_size_study_trains_every_size_and_keeps_each_runs_best_epoch(checkpoints):
     """`course tagger-sizes` on the tiny checkpoints: per start and size one tagger for the given
     epochs, its validation F1 after every epoch, the best kept (earliest on a tie), tested once.
-    Two starts at one size here (each size is one more run of the same code)."""
+    Every start of section 6's table by default, at one size here (each size is one more run of the
+    same code)."""
     from course import label_curve, studies
 
     folder, _ = checkpoints
     positive = np.asarray([1, 1, 0] * 4)
     texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:6], positive[3:6])
     config = label_curve.TaggerSizes(epochs=2, train_size=6, units_grid=(3,), num_valid=5, num_test=7,
-                                     max_len=TINY.seq_len, embedding_dim=4, batch_size=3,
-                                     starts=("scratch", "one-way (GPT)"))  # fmt: skip
+                                     max_len=TINY.seq_len, embedding_dim=4, batch_size=3)  # fmt: skip
     lines = []
     result = label_curve.tagger_sizes(config, texts, folder, lines.append)
     runs = result["segmentation"]
-    assert [(r["start"], r["units"]) for r in runs] == [("no pretrained states", 3), ("one-way (GPT)", 3)]
+    assert [(r["start"], r["units"]) for r in runs] == [(name, 3) for name in RECIPE_STARTS]
     for run in runs:
         updates, scores = zip(*run["valid_curve"], strict=True)
         assert list(updates) == [run["updates_per_epoch"] * e for e in (1, 2)]
         assert run["validation"] == max(scores) and run["best_updates"] == updates[scores.index(max(scores))]
         assert 0 <= run["test"] <= 1
     assert result["training_sentences"] == 6 and result["parameters"]["units_grid"] == [3]
-    assert sum("validation F1" in line and "epoch" in line for line in lines) == 2 * 2  # a line per epoch
-    assert "[2/2]" in lines[-1] and lines[-1].endswith("about 00:00 left")
+    assert sum("validation F1" in line and "epoch" in line for line in lines) == 4 * 2  # a line per epoch
+    assert "[4/4]" in lines[-1] and lines[-1].endswith("about 00:00 left")
 
 
 def tiny_masked_study(study, checkpoints, monkeypatch) -> tuple:
