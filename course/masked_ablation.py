@@ -59,7 +59,7 @@ import numpy as np
 
 from course.studies import Report, Texts, _finish, checkpoints_for, held_out_config, option, peft_tasks, task_run
 from helpers import pretraining
-from helpers.adaptation import FORWARD_PRE_NORM_FILE, MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE
+from helpers.adaptation import FORWARD_PRE_NORM_FILE, MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE, MASKED_REFERENCE
 from helpers.corpora import stable_hash
 from helpers.progress import Progress
 
@@ -67,12 +67,7 @@ START = {"masked": "two-way (BERT)", "forward": "one-way (GPT)"}  # the start ea
 VARIANTS = ("ALiBi (committed)", "no distance bias", "no bias, warm-up", "no bias, pre-norm", "ALiBi, pre-norm")
 CORRUPTIONS = ("[MASK] only (committed)", "80/10/10", "80/10/10, 40 % hidden", "[MASK] only, 40 % hidden")
 BLOCK_ORDERS = ("ALiBi (committed)", "ALiBi, pre-norm")  # the forward objective's two recipes
-# The recipe every variant changes, and the task every masked validation loss is scored on: the one
-# the committed checkpoints were pretrained with when these studies were made (provenance.json of
-# 2026-11-30). Pinned, not read from provenance.json, so that pretraining the checkpoints again with
-# the recipes these studies chose leaves each study the experiment it was; "(committed)" in a
-# variant's name means this recipe.
-REFERENCE = {"distance_bias": True, "pre_norm": False, "warmup_steps": 0, "mask_rate": 0.15, "mask_share": 1.0}
+REFERENCE = MASKED_REFERENCE  # the recipe every variant changes (pinned in helpers.adaptation: why there)
 RECIPES = {  # each variant's change to `REFERENCE`
     "ALiBi (committed)": {"distance_bias": True},
     "no distance bias": {"distance_bias": False},

@@ -54,6 +54,12 @@ MASKED_CORRUPTION_FILE = REPO_ROOT / "results" / "masked_corruption.json"
 MASKED_CORRUPTION_REBUILD = "make masked-corruption"
 FORWARD_PRE_NORM_FILE = REPO_ROOT / "results" / "forward_pre_norm.json"
 FORWARD_PRE_NORM_REBUILD = "make forward-pre-norm"
+# The recipe every variant of the three studies above changes, and the task every masked validation
+# loss is scored on: the one the checkpoints were pretrained with when those studies were made
+# (data/pretrained/provenance.json of 2026-11-30, before `make pretrain` was run again with the
+# recipes they chose). Pinned, so that each study stays the experiment it was; a results file's
+# "(committed)" in a variant's name means this recipe, which notebook 10 calls the reference.
+MASKED_REFERENCE = {"distance_bias": True, "pre_norm": False, "warmup_steps": 0, "mask_rate": 0.15, "mask_share": 1.0}
 
 
 def bits(correct: np.ndarray) -> str:

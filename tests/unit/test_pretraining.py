@@ -121,6 +121,10 @@ def test_committed_checkpoints_match_their_provenance_and_the_text(text):
     assert json.loads((pretraining.CHECKPOINT_DIR / "provenance.json").read_text())["command"]
     # notebook 10 plots the masked objective with and without the distance bias from these
     assert provenance["config"]["distance_bias"]
+    # `make pretrain` with its defaults makes the committed recipe (the sizes aside, which tests shrink)
+    made, defaults = pretraining.config_of(provenance), pretraining.PretrainConfig()
+    recipe = ("distance_bias", "pre_norm", "warmup_steps", "mask_rate", "mask_share", "num_steps", "lr")
+    assert {k: getattr(made, k) for k in recipe} == {k: getattr(defaults, k) for k in recipe}
     ablation = provenance["ablations"]["masked, no distance bias"]
     assert len(ablation["loss_curve"]) == len(provenance["loss_curves"]["masked"])
 
@@ -439,14 +443,15 @@ def test_a_seed_builds_the_same_initial_weights_as_when_the_studies_were_run(ker
     assert hashlib.sha256(rounded).hexdigest()[:16] == INITIAL_WEIGHTS[pre_norm, objective]
 
 
-def test_the_seed_study_pretrains_the_masked_objective_as_notebook_10_chose():
-    """`course pretrain-seeds` types its corruption (`PretrainSeeds.mask_rate`, `mask_share`); it must
+def test_the_seed_study_and_make_pretrain_pretrain_the_masked_objective_as_notebook_10_chose():
+    """`course pretrain-seeds` types its corruption (`PretrainSeeds.mask_rate`, `mask_share`); it, and
+    `make pretrain`'s defaults (`PretrainConfig`), must
     be the recipe notebook 10 section 2 prints as chosen by its rule from results/masked_corruption.json
     (nbval keeps that output true to the file): read the page's line, find the recipe's settings."""
     import nbformat
 
     from course.studies import PretrainSeeds
-    from helpers.adaptation import MASKED_CORRUPTION_FILE, read
+    from helpers.adaptation import MASKED_CORRUPTION_FILE, MASKED_REFERENCE, read
     from helpers.paths import REPO_ROOT
 
     page = nbformat.read(REPO_ROOT / "notebooks" / "10_pretraining_then_finetuning.ipynb", as_version=4)
@@ -457,8 +462,9 @@ def test_the_seed_study_pretrains_the_masked_objective_as_notebook_10_chose():
     chosen = lines[0][len(said) :].split(" (")[0]
     recipes = {name.replace(" %", "%"): settings for name, settings in read(MASKED_CORRUPTION_FILE)["recipes"].items()}
     base, seeds = pretraining.PretrainConfig(), PretrainSeeds()
-    settings = {"mask_rate": base.mask_rate, "mask_share": base.mask_share, **recipes[chosen]}
+    settings = {**MASKED_REFERENCE, **recipes[chosen]}  # a recipe names only its changes to the reference
     assert (seeds.mask_rate, seeds.mask_share) == (settings["mask_rate"], settings["mask_share"]), chosen
+    assert (base.mask_rate, base.mask_share) == (settings["mask_rate"], settings["mask_share"]), "make pretrain's"
 
 
 def test_every_objective_pretrains_the_block_order_notebook_10_decided():
