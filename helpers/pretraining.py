@@ -155,7 +155,8 @@ def corrupt(
     config.mask_share shows [MASK], and the rest, half and half, a random ordinary character
     (ids 2 … mask_id − 1) or the character itself — BERT's 80/10/10 at mask_share = 0.8, the exercise
     of notebook 09 (exercise 4). At mask_share = 1 every hidden character shows [MASK] and no
-    further random numbers are drawn (the committed checkpoints' recipe).
+    further random numbers are drawn (the reference recipe of notebook 10's studies,
+    `helpers.adaptation.MASKED_REFERENCE`).
     Returns (inputs, hidden positions): the model is scored on every hidden position."""
     from helpers.transformer import mask_characters
 
