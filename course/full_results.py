@@ -52,6 +52,7 @@ def make(names: list[str], scheduler: str | None = None, scheduler_file: str | N
         print(f"  {path.stem}: {run.status} in {run.seconds:.0f} s {run.error}", flush=True)
         ok &= run.status == "ok"
         results["notebooks"][path.stem] = {
+            "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "parameters": parameters,
             "status": run.status,
             "seconds": round(run.seconds, 1),

@@ -146,6 +146,29 @@ def study_states(
     return states
 
 
+FULL_SIZE = "10_pretraining_then_finetuning"  # the notebook whose full-size run reads the checkpoints
+
+
+def full_size_state(current: dict | None, path: Path | None = None) -> tuple[str, dict]:
+    """(state, results) of notebook 10's full-size run in results/full_size.json (`path`), in
+    `study_states`' words: "current" when the SHA-256 the run recorded (notebook 10 records
+    `checkpoints_sha256`) are `current`, "other checkpoints" when they differ or were not recorded
+    (runs before it was), "missing" or "unreadable" without an entry. The results, as `run_in_turn`
+    reads a study's: its command and its seconds."""
+    from helpers.results import FULL_RESULTS, load_full_results
+
+    as_study = {"command": f"course results-full {FULL_SIZE[:2]}"}
+    try:
+        entry = (load_full_results(path or FULL_RESULTS) or {}).get("notebooks", {}).get(FULL_SIZE)
+    except (OSError, ValueError, AttributeError):  # not JSON, not UTF-8, not a dict
+        return "unreadable", as_study
+    if not isinstance(entry, dict):
+        return "missing", as_study
+    recorded = (entry.get("records") or {}).get("checkpoints_sha256")
+    state = "current" if current is not None and same_files(recorded, current, None) else "other checkpoints"
+    return state, {**as_study, "made": entry.get("made", "-"), "total_seconds": entry.get("seconds")}
+
+
 def recorded_command(name: str, result: dict | None) -> list[str]:
     """The command line that made a study's results (its options kept: `course peft --updates 100`),
     as arguments of `course`; the study's plain command when none was recorded, or when the one
@@ -176,15 +199,16 @@ def cmd_studies(args: argparse.Namespace) -> int:
         current = pretraining.read_provenance()["files_sha256"]
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
-    states = study_states(current)
-    rows = [[f"make {name}", str((r or {}).get("made", "-"))[:16], f"{seconds_of(r) / 60:.0f} min" if seconds_of(r)
-             else "-", state] for name, state, r in states]  # fmt: skip
+    full_state, full = full_size_state(current)
+    states = [*study_states(current), ("results-full", full_state, full)]  # notebook 10 at full size
+    rows = [[f"make {name}" if name in STUDIES else full["command"], str((r or {}).get("made", "-"))[:16],
+             f"{seconds_of(r) / 60:.0f} min" if seconds_of(r) else "-", state]
+            for name, state, r in states]  # fmt: skip
     print(format_table(["study", "made (UTC)", "took", "checkpoints"], rows))
-    print("(notebook 10 at full size, in results/full_size.json, reads them too and records no checksum: "
-          "`course results-full 10` makes it again)")  # fmt: skip
     todo = [(name, r) for name, state, r in states if state != "current"]
     if not todo:
-        print(f"all {len(states)} studies were made from the files of data/pretrained/ they read")
+        print(f"all {len(states) - 1} studies and notebook 10's full-size run were made from the files of "
+              "data/pretrained/ they read")  # fmt: skip
         return 0
     known = [seconds_of(r) for _, r in todo if seconds_of(r)]
     print(f"{len(todo)} of {len(states)} to make again: {', '.join(name for name, _ in todo)} "

@@ -34,12 +34,33 @@ def test_a_study_is_made_again_with_the_options_it_was_made_with():
 
 
 def test_every_committed_study_was_made_from_the_committed_checkpoints():
-    """Re-pretraining (`make pretrain`) changes data/pretrained/: every study must then be made again
-    (`make studies-run`) before the pages that read them are refreshed and committed."""
+    """Re-pretraining (`make pretrain`) changes data/pretrained/: every study, and notebook 10's
+    full-size run, must then be made again (`make studies-run`) before the pages that read them are
+    refreshed and committed."""
     current = pretraining.read_provenance()["files_sha256"]
     states = part4.study_states(current)
     assert len(states) == len(part4.STUDIES)
     assert [(name, state) for name, state, _ in states if state != "current"] == []
+    assert part4.full_size_state(current)[0] == "current", "course results-full 10"
+
+
+def test_the_full_size_run_is_current_only_with_the_checksums_it_recorded(tmp_path):
+    current = {"forward.weights.h5": "a", "vocab.json": "b"}
+    path = tmp_path / "full_size.json"
+
+    def state(entry):
+        path.write_text(json.dumps({"notebooks": {part4.FULL_SIZE: entry}}), encoding="utf-8")
+        return part4.full_size_state(current, path)[0]
+
+    assert state({"records": {"checkpoints_sha256": current}, "seconds": 60}) == "current"
+    assert state({"records": {"checkpoints_sha256": {**current, "vocab.json": "c"}}}) == "other checkpoints"
+    assert state({"records": {}}) == "other checkpoints"  # made before notebook 10 recorded them
+    assert state(None) == "missing"
+    path.write_text("{not json", encoding="utf-8")
+    assert part4.full_size_state(current, path)[0] == "unreadable"
+    missing = ("missing", {"command": "course results-full 10"})
+    assert part4.full_size_state(current, tmp_path / "absent.json") == missing
+    assert part4.recorded_command("results-full", {"command": "course results-full 10"}) == ["results-full", "10"]
 
 
 def test_course_studies_lists_them_and_runs_the_others_in_turn_stopping_at_a_failure(monkeypatch, capsys):
@@ -52,11 +73,12 @@ def test_course_studies_lists_them_and_runs_the_others_in_turn_stopping_at_a_fai
         ("finetune-all", "other checkpoints", {"made": 5, "total_seconds": "long"}),
     ]  # the last with odd fields: no crash
     monkeypatch.setattr(part4, "study_states", lambda current: states)
+    monkeypatch.setattr(part4, "full_size_state", lambda current: ("current", {"command": "course results-full 10"}))
     calls, codes = [], {"label-curve": 0, "tagger-sizes": 3}
     monkeypatch.setattr(cli, "main", lambda words: calls.append(words) or codes[words[0]])
     assert part4.cmd_studies(cli_args(run=False)) == 0 and calls == []
     out = capsys.readouterr().out
-    assert "4 of 5 to make again: label-curve, tagger-sizes, pretrain-more, finetune-all" in out
+    assert "4 of 6 to make again: label-curve, tagger-sizes, pretrain-more, finetune-all" in out
     assert "about 0.2 h" in out and "more for those never" in out
     assert part4.cmd_studies(cli_args(run=True)) == 3
     assert calls == [["label-curve"], ["tagger-sizes"]]  # stopped at the failure: pretrain-more not run
