@@ -562,10 +562,11 @@ class PretrainSeeds:
     where 4 of the pretrained starts' 9 sentiment choices fell at 3e-5: the second stage's grid now
     reaches 1e-5, scratch's, never chosen at 3e-5, stays.)
     The masked objective hides and shows characters as `course masked-corruption` chose on
-    validation (`mask_rate`, `mask_share`: 40 % hidden, BERT's 80/10/10), not as the committed
-    checkpoints do (15 %, [MASK] only); its held-out loss is scored the committed way (15 % hidden,
-    all as [MASK]: `held_out_config`), each seed drawing its own hidden characters. The checkpoints go to
-    build/pretrain_seeds/ (not committed); the results keep their SHA-256."""
+    validation (`mask_rate`, `mask_share`: 40 % hidden, BERT's 80/10/10; typed here, and tested to
+    be the committed checkpoints' recipe too since they were pretrained again with it); its held-out
+    loss is scored on the committed checkpoints' task (`held_out_config`), each seed drawing its own
+    hidden characters. The checkpoints go to build/pretrain_seeds/ (not committed); the results keep
+    their SHA-256."""
 
     seeds: int = option(3, "--seeds", 2, 10, "pretraining seeds: 0, 1, ...")
     steps: int = option(1000, "--steps", 10, 100_000, "pretraining updates per objective and seed")
