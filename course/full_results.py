@@ -57,6 +57,8 @@ def make(names: list[str], scheduler: str | None = None, scheduler_file: str | N
             "status": run.status,
             "seconds": round(run.seconds, 1),
             "records": run.records,
+            "hardware": hardware(),  # per notebook: a later run of another notebook may be on another machine
+            "versions": versions(),
         }
     results.update(
         {

@@ -34,9 +34,10 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
     entry = results["notebooks"][notebook]
     print(f"full-size run of {notebook} (from {path.relative_to(REPO_ROOT)}, made by `{results['command']}`)")
     print(f"  parameters: {', '.join(f'{k}={v}' for k, v in entry['parameters'].items()) or 'defaults'}")
+    machine, libraries = entry.get("hardware", results["hardware"]), entry.get("versions", results["versions"])
     print(
-        f"  {entry['status']} in {entry['seconds']:.0f} s on {describe_hardware(results['hardware'])}; "
-        f"TensorFlow {results['versions'].get('tensorflow')}, Keras {results['versions'].get('keras')}"
+        f"  {entry['status']} in {entry['seconds']:.0f} s on {describe_hardware(machine)}; "
+        f"TensorFlow {libraries.get('tensorflow')}, Keras {libraries.get('keras')}"
     )
     return entry["records"]
 
