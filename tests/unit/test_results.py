@@ -39,6 +39,34 @@ def test_describe_prints_provenance(tmp_path, capsys, monkeypatch):
     assert "num_seeds=5" in out and "ok in 61 s on a CPU, 2 cores" in out and "TensorFlow 2.21.0" in out
 
 
+def test_each_notebook_prints_the_machine_its_own_run_was_made_on(tmp_path, capsys, monkeypatch):
+    """`make results-full` for one notebook rewrites the file-wide provenance; another notebook's older
+    run must still print its own machine and versions (the file-wide ones only where it has none)."""
+    import helpers.results as results
+
+    monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
+    entry = {"parameters": {}, "status": "ok", "seconds": 1.0, "records": {}}
+    path = tmp_path / "full.json"
+    path.write_text(
+        json.dumps(
+            {
+                "command": "make results-full",
+                "hardware": "the newer machine, 2 cores",
+                "versions": {"tensorflow": "9.0", "keras": "9.0"},
+                "notebooks": {
+                    "06_x": {**entry, "hardware": "the older machine, 2 cores", "versions": {"tensorflow": "2.21.0"}},
+                    "07_x": entry,
+                },
+            }
+        )
+    )
+    describe_full_run("06_x", path)
+    out = capsys.readouterr().out
+    assert "on the older machine" in out and "TensorFlow 2.21.0" in out and "newer" not in out
+    describe_full_run("07_x", path)
+    assert "on the newer machine" in capsys.readouterr().out
+
+
 def test_hardware_names_the_cores_and_reads_the_older_one_line_form():
     line = describe_hardware(hardware())
     assert f"{hardware()['cpus']} cores" in line and hardware()["cpu"] in line
