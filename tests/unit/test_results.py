@@ -17,23 +17,20 @@ def test_missing_file_says_how_to_make_it(tmp_path, capsys, monkeypatch):
     assert "make results-full" in capsys.readouterr().out
 
 
+def _full_file(folder, machine: str, libraries: dict, notebooks: dict):
+    """A full-size results file as `make results-full` writes it, with file-wide provenance."""
+    path = folder / "full.json"
+    body = {"command": "make results-full", "hardware": machine, "versions": libraries, "notebooks": notebooks}
+    path.write_text(json.dumps(body))
+    return path
+
+
 def test_describe_prints_provenance(tmp_path, capsys, monkeypatch):
     import helpers.results as results
 
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
-    path = tmp_path / "full.json"
-    path.write_text(
-        json.dumps(
-            {
-                "command": "make results-full",
-                "hardware": "a CPU, 2 cores",
-                "versions": {"tensorflow": "2.21.0", "keras": "3.15.1"},
-                "notebooks": {
-                    "06_x": {"parameters": {"num_seeds": 5}, "status": "ok", "seconds": 61.2, "records": {"a": 1}}
-                },
-            }
-        )
-    )
+    notebooks = {"06_x": {"parameters": {"num_seeds": 5}, "status": "ok", "seconds": 61.2, "records": {"a": 1}}}
+    path = _full_file(tmp_path, "a CPU, 2 cores", {"tensorflow": "2.21.0", "keras": "3.15.1"}, notebooks)
     assert describe_full_run("06_x", path) == {"a": 1}
     out = capsys.readouterr().out
     assert "num_seeds=5" in out and "ok in 61 s on a CPU, 2 cores" in out and "TensorFlow 2.21.0" in out
@@ -46,20 +43,11 @@ def test_each_notebook_prints_the_machine_its_own_run_was_made_on(tmp_path, caps
 
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
     entry = {"parameters": {}, "status": "ok", "seconds": 1.0, "records": {}}
-    path = tmp_path / "full.json"
-    path.write_text(
-        json.dumps(
-            {
-                "command": "make results-full",
-                "hardware": "the newer machine, 2 cores",
-                "versions": {"tensorflow": "9.0", "keras": "9.0"},
-                "notebooks": {
-                    "06_x": {**entry, "hardware": "the older machine, 2 cores", "versions": {"tensorflow": "2.21.0"}},
-                    "07_x": entry,
-                },
-            }
-        )
-    )
+    notebooks = {
+        "06_x": {**entry, "hardware": "the older machine, 2 cores", "versions": {"tensorflow": "2.21.0"}},
+        "07_x": entry,
+    }
+    path = _full_file(tmp_path, "the newer machine, 2 cores", {"tensorflow": "9.0", "keras": "9.0"}, notebooks)
     describe_full_run("06_x", path)
     out = capsys.readouterr().out
     assert "on the older machine" in out and "TensorFlow 2.21.0" in out and "newer" not in out
