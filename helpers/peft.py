@@ -266,15 +266,17 @@ def choose_then_test(method: Method, task: Task, lrs: list[float], seeds: list[i
     """The course's rule for a fair comparison: on the first seed, train at every learning rate of
     `lrs` and keep the one with the best validation score (the smaller rate on a tie); every seed
     then runs at that rate, and each run is scored on the test set once. `lm_loss(lm)` is the
-    language model's held-out loss after the run (what it forgot). Returns (records, the first
-    seed's task model and language model)."""
+    language model's held-out loss after the run (what it forgot). Returns (records, each with the
+    first seed's validation score at every rate, and the first seed's task model and language model)."""
     first = [run_method(method, task, lr, seeds[0], **sizes) for lr in sorted(lrs)]
     best = max(range(len(first)), key=lambda k: (first[k][0]["validation"], -k))
     chosen = first[best][0]["lr"]
     runs = [first[best]] + [run_method(method, task, chosen, s, **sizes) for s in seeds[1:]]
+    tried = {run[0]["lr"]: run[0]["validation"] for run in first}  # the first seed's validation score per rate
     records = []
     for record, model, lm in runs:
-        records.append({**record, "test": task.test(model), "lm_loss": lm_loss(lm), "lrs_tried": sorted(lrs)})
+        records.append({**record, "test": task.test(model), "lm_loss": lm_loss(lm), "lrs_tried": sorted(lrs),
+                        "validation_by_lr": tried})  # fmt: skip
     return records, runs[0][1], runs[0][2]
 
 

@@ -242,6 +242,7 @@ def test_choose_then_test_follows_the_stated_rule(monkeypatch):
     assert calls == [(0.001, 5), (0.003, 5), (0.01, 5), (0.001, 6), (0.001, 7)]
     assert [r["lr"] for r in records] == [0.001] * 3 and tested == ["model 0.001 5", "model 0.001 6", "model 0.001 7"]
     assert model == "model 0.001 5" and records[0]["lm_loss"] == len("lm 0.001 5")
+    assert all(r["validation_by_lr"] == validation for r in records)  # what the page prints beside the choice
 
 
 def test_methods_and_their_labels():
