@@ -484,3 +484,23 @@ def test_every_objective_pretrains_the_block_order_notebook_10_decided():
     pre_norm = lines[0][len(said) :].startswith("pre-norm")
     assert pretraining.PretrainConfig().pre_norm == pre_norm, lines[0]
     assert not {"pre_norm"} & {f for f in PretrainSeeds.__dataclass_fields__}, "the seed study reads the base's order"
+
+
+def test_notebook_10_s_full_profile_trains_the_tagger_at_the_sizes_chosen_on_validation():
+    """`make tagger-sizes` chooses the §6 tagger's units and epochs on the validation sentences, and
+    notebook 11 prints the rule's choice (nbval keeps that output true to results/tagger_sizes.json):
+    the full profile `course results-full 10` runs with must be that choice, not sizes picked on test."""
+    import re
+
+    import nbformat
+
+    from course.runner import profiles
+    from helpers.paths import REPO_ROOT
+
+    page = nbformat.read(REPO_ROOT / "notebooks" / "11_part_iv_at_full_size.ipynb", as_version=4)
+    said = re.compile(r"^chosen on validation: (\d+) units per direction, .* so (\d+) epochs for a run without")
+    found = [m.groups() for cell in page.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+             for m in map(said.match, output.get("text", "").splitlines()) if m]  # fmt: skip
+    assert len(found) == 1, found
+    full = profiles("10_pretraining_then_finetuning")["full"]
+    assert (full["recipe_units"], full["recipe_epochs"]) == tuple(map(int, found[0]))
