@@ -25,6 +25,7 @@ DEFAULT = ["06", "07", "08"]
 def make(names: list[str], scheduler: str | None = None, scheduler_file: str | None = None) -> int:
     """Run the notebooks (default: DEFAULT) with their `full` profile and save their results;
     with a Dask scheduler (`course.cluster`), all of them at once on the cluster."""
+    command = f"course results-full {' '.join(names)}" if names else "make results-full"  # as a user would type it
     names = names or DEFAULT
     paths = [notebook_path(n) for n in names]
     plans = [(p, resolve_parameters(p, "full")) for p in paths]  # validated before anything runs
@@ -53,6 +54,7 @@ def make(names: list[str], scheduler: str | None = None, scheduler_file: str | N
         ok &= run.status == "ok"
         results["notebooks"][path.stem] = {
             "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": command,  # per notebook, like the machine: the file's own line is the last run's
             "parameters": parameters,
             "status": run.status,
             "seconds": round(run.seconds, 1),
@@ -62,7 +64,7 @@ def make(names: list[str], scheduler: str | None = None, scheduler_file: str | N
         }
     results.update(
         {
-            "command": "make results-full",
+            "command": command,
             "made": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "hardware": hardware(),
             "versions": versions(),

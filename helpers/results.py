@@ -32,7 +32,8 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
         print(f"no full-size results for {notebook} yet: `make results-full` makes {path.relative_to(REPO_ROOT)}")
         return None
     entry = results["notebooks"][notebook]
-    print(f"full-size run of {notebook} (from {path.relative_to(REPO_ROOT)}, made by `{results['command']}`)")
+    command = entry.get("command", results["command"])  # the entry's own; older entries have only the file's
+    print(f"full-size run of {notebook} (from {path.relative_to(REPO_ROOT)}, made by `{command}`)")
     print(f"  parameters: {', '.join(f'{k}={v}' for k, v in entry['parameters'].items()) or 'defaults'}")
     machine, libraries = entry.get("hardware", results["hardware"]), entry.get("versions", results["versions"])
     print(

@@ -38,21 +38,24 @@ def test_describe_prints_provenance(tmp_path, capsys, monkeypatch):
 
 def test_each_notebook_prints_the_machine_its_own_run_was_made_on(tmp_path, capsys, monkeypatch):
     """`make results-full` for one notebook rewrites the file-wide provenance; another notebook's older
-    run must still print its own machine and versions (the file-wide ones only where it has none)."""
+    run must still print its own command, machine and versions (the file-wide ones only where it has none)."""
     import helpers.results as results
 
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
     entry = {"parameters": {}, "status": "ok", "seconds": 1.0, "records": {}}
     notebooks = {
-        "06_x": {**entry, "hardware": "the older machine, 2 cores", "versions": {"tensorflow": "2.21.0"}},
+        "06_x": {**entry, "hardware": "the older machine, 2 cores", "versions": {"tensorflow": "2.21.0"},
+                 "command": "course results-full 06"},
         "07_x": entry,
-    }
+    }  # fmt: skip
     path = _full_file(tmp_path, "the newer machine, 2 cores", {"tensorflow": "9.0", "keras": "9.0"}, notebooks)
     describe_full_run("06_x", path)
     out = capsys.readouterr().out
     assert "on the older machine" in out and "TensorFlow 2.21.0" in out and "newer" not in out
+    assert "made by `course results-full 06`" in out  # the command that made this entry, not the file's last
     describe_full_run("07_x", path)
-    assert "on the newer machine" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "on the newer machine" in out and "made by `make results-full`" in out
 
 
 def test_hardware_names_the_cores_and_reads_the_older_one_line_form():
