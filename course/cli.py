@@ -12,7 +12,8 @@
     course setup-browser           install Debian's chromium and CJK fonts once (root)
     course pretrain [--steps N] [--out DIR]   Part IV's pretrained checkpoints (data/pretrained/), with provenance
     course pretrain-more [--steps N] [--out DIR]   Part IV: more pretraining, two ways (results/pretrain_more.json)
-    course finetune-all [--epochs N] [--max-len L] [--out DIR]   Part IV: every start fine-tuned on every review
+    course finetune-all [--epochs N] [--patience N] [--frozen-epochs N] [--max-len L] [--out DIR]
+                                   Part IV: every start fine-tuned on every review, stopped on validation
     course peft [--seeds N] [--updates N] [--max-len L] [--out DIR]   notebook 12's comparison (results/peft.json)
     course direction-controls [--seeds N] [--updates N] [--max-len L] [--out DIR]   Part IV: is it the second
                                    direction? (results/direction_controls.json)

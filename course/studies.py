@@ -1,7 +1,7 @@
 """Part IV's two long studies of review sentiment at full data (read in notebook 11).
 
     make pretrain-more   (= course pretrain-more [--steps N])                → results/pretrain_more.json
-    make finetune-all    (= course finetune-all [--epochs N] [--max-len L])  → results/finetune_all.json
+    make finetune-all    (= course finetune-all [--epochs N] [--patience N] ...) → results/finetune_all.json
     make peft            (= course peft [--seeds N] [--updates N] [--max-len L]) → results/peft.json (notebook 12)
     make direction-controls (= course direction-controls [--seeds N] [--updates N] [--max-len L])
                                                                   → results/direction_controls.json
@@ -83,7 +83,9 @@ class PretrainMore:
 class FinetuneAll:
     """`course finetune-all`: every start fine-tuned for sentiment on every training review."""
 
-    epochs: int = option(8, "--epochs", 1, 50, "epochs over the training reviews")
+    epochs: int = option(16, "--epochs", 1, 50, "the most epochs over the training reviews")
+    patience: int = option(3, "--patience", 1, 50, "stop after this many epochs without a better validation score")
+    frozen_epochs: int = option(2, "--frozen-epochs", 0, 50, "epochs a pretrained start trains its new layer alone")
     max_len: int = option(128, "--max-len", 8, 128, "characters read per review", "the checkpoints' positions")
     batch_size: int = 32
     lr: float = 3e-3
@@ -261,20 +263,32 @@ def pretrain_more(
 # ------------------------------------------------------------ fine-tuning on every review
 
 
-def epoch_ticker(name: str, updates_per_epoch: int, num_updates: int, every: int, valid, report: Report, clock, model):
+def epoch_ticker(
+    name: str, updates_per_epoch: int, num_updates: int, every: int, valid, report: Report, clock, model,
+    patience: int | None = None, after: int = 0,
+):  # fmt: skip
     """The `on_update` of one start's fine-tuning: validation accuracy after each epoch (kept in
     `tick.per_epoch`), the weights of the best epoch so far (`tick.best`: the earliest on a tie),
-    and progress every `every` updates with the time left in all (`clock`)."""
+    and progress every `every` updates with the time left in all (`clock`). Early stopping: once
+    more than `after` epochs are done (the frozen stage), it returns True (stop) when `patience`
+    epochs have passed without a better validation score; the clock then drops the updates left."""
 
-    def tick():
+    def tick() -> bool:
         tick.done += 1
         clock.update(1)
-        if tick.done % updates_per_epoch == 0:
-            tick.per_epoch.append(valid())
-            if tick.per_epoch[-1] > max(tick.per_epoch[:-1], default=-1.0):
-                tick.best = (len(tick.per_epoch), model.get_weights())
         if tick.done % every == 0:
             report(f"  {name}: update {tick.done:,}/{num_updates:,}; {clock.status()}")
+        if tick.done % updates_per_epoch:
+            return False
+        tick.per_epoch.append(valid())
+        epoch = len(tick.per_epoch)
+        if tick.per_epoch[-1] > max(tick.per_epoch[:-1], default=-1.0):
+            tick.best = (epoch, model.get_weights())
+        stop = patience is not None and epoch > after and epoch - tick.best[0] >= patience and tick.done < num_updates
+        if stop:
+            clock.drop(num_updates - tick.done)
+            report(f"  {name}: no better validation score in {patience} epochs: stopped after epoch {epoch}")
+        return stop
 
     tick.done, tick.per_epoch, tick.best = 0, [], (0, None)
     return tick
@@ -284,9 +298,11 @@ def finetune_all(
     config: FinetuneAll, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
 ) -> dict:
     """Fine-tune every start of `helpers.finetune.STARTS` for sentiment on every training review
-    (cut at max_len characters) for up to `epochs` epochs, notebook 10's way, scoring the validation
-    reviews after each epoch; keep the weights of the epoch with the best validation accuracy (the
-    earliest on a tie) and score them on every test review, once. Returns everything as a dict."""
+    (cut at max_len characters) for up to `epochs` epochs, notebook 10's way (a pretrained start's
+    new layer alone for its first `frozen_epochs`), scoring the validation reviews after each epoch
+    and stopping once `patience` epochs after the frozen stage bring no better score; keep the
+    weights of the epoch with the best validation accuracy (the earliest on a tie) and score them
+    on every test review, once. Returns everything as a dict."""
     import keras
 
     from helpers.finetune import NEEDS, STARTS, build_task_model, fine_tune
@@ -311,14 +327,19 @@ def finetune_all(
             "sentiment", start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
         )
         valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
-        tick = epoch_ticker(start, updates_per_epoch, num_updates, config.every, valid, report, clock, model)
+        after = config.frozen_epochs if frozen else 0  # no stopping during the frozen stage
+        tick = epoch_ticker(
+            start, updates_per_epoch, num_updates, config.every, valid, report, clock, model, config.patience, after
+        )
         report(
-            f"[{k + 1}/{len(STARTS)}] {start}: {num_updates:,} updates ({config.epochs} epochs of {len(X):,} reviews)"
+            f"[{k + 1}/{len(STARTS)}] {start}: at most {num_updates:,} updates "
+            f"({config.epochs} epochs of {len(X):,} reviews)"
         )
         run = fine_tune(
             model, frozen, X, y, valid,
             num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
             seed=config.seed, loss="binary_crossentropy", on_update=tick,
+            frozen_updates=config.frozen_epochs * updates_per_epoch,
         )  # fmt: skip
         best_epoch = tick.best[0]
         model.set_weights(tick.best[1])  # the best epoch on validation: the only weights the test reads
@@ -329,10 +350,11 @@ def finetune_all(
             "accuracy": float(np.mean(correct)),
             "best_epoch": best_epoch,
             "valid_per_epoch": tick.per_epoch,
+            "epochs_run": len(tick.per_epoch),
             "seconds": round(run.seconds, 1),
         }
         report(f"  {start}: best on validation after epoch {best_epoch}; test accuracy {np.mean(correct):.3f}")
-    names = ("epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
+    names = ("epochs", "patience", "frozen_epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
     result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
     result["data"] = {"training reviews": len(texts.train), "validation reviews": len(texts.valid),
                       "test reviews": len(texts.test),

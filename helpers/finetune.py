@@ -174,22 +174,26 @@ def fine_tune(
     seed: int,
     loss: str,
     sample_weight: np.ndarray | None = None,
-    on_update: Callable[[], None] | None = None,
+    on_update: Callable[[], bool | None] | None = None,
+    frozen_updates: int | None = None,
 ) -> FineTuneResult:
     """Train `model` for num_updates updates on (X, y); see the module docstring for the stages.
-    `score(model)` is evaluated after each stage; `on_update()`, if given, after every update.
+    The first stage is `frozen_updates` long (a third of num_updates if not given).
+    `score(model)` is evaluated after each stage; `on_update()`, if given, after every update:
+    if it returns True, training stops there (early stopping).
     The pretrained encoders are frozen by closing the model's GradientGate (a closed gate passes
     no gradient, so Adam never moves them), and the model is compiled once: both stages run the
     same traced training step."""
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    stages = (
-        [(num_updates, lr)] if not frozen else [(num_updates // 3, lr), (num_updates - num_updates // 3, lr_pretrained)]
-    )
+    first = num_updates // 3 if frozen_updates is None else min(frozen_updates, num_updates)
+    stages = [(num_updates, lr)] if not frozen else [(first, lr), (num_updates - first, lr_pretrained)]
     optimizer = keras.optimizers.Adam(lr)
     compile_model(model, optimizer, loss)
-    scores = []
+    scores, stopped = [], False
     for k, (updates, rate) in enumerate(stages):
+        if stopped:
+            break
         if frozen:
             model.get_layer("gate").gate.assign(float(k > 0))  # closed in stage 1, open in stage 2
         for variable in optimizer.variables:  # Adam starts afresh: no moments, step count 0
@@ -198,8 +202,9 @@ def fine_tune(
         optimizer.learning_rate = rate
         for idx in batches(len(X), batch_size, updates, rng):
             model.train_on_batch(X[idx], y[idx], sample_weight=None if sample_weight is None else sample_weight[idx])
-            if on_update is not None:
-                on_update()
+            if on_update is not None and on_update():
+                stopped = True
+                break
         scores.append(score(model))
     return FineTuneResult(scores[0] if frozen else None, scores[-1], time.perf_counter() - start)
 

@@ -50,6 +50,13 @@ class Progress:
             if self.count >= self.total:
                 self.bar.close()
 
+    def drop(self, n: int) -> None:
+        """n units that will not run after all (a run stopped early): the total, and the time left, shrink."""
+        self.total -= n
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.refresh()
+
     def status(self) -> str:
         """ "[k/n] 02:05 elapsed, about 03:07 left": left = (t_k / k)(n - k) - (now - t_k), where
         t_k is the time the k-th unit finished ("?" before the first)."""

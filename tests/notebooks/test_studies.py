@@ -259,6 +259,30 @@ def test_the_epoch_ticker_keeps_the_earliest_best_epoch_on_validation():
     assert tick.per_epoch == [0.5, 0.7, 0.7, 0.6] and tick.best == (2, [2])
 
 
+def test_the_epoch_ticker_stops_after_its_patience_but_never_in_the_frozen_stage():
+    from course import studies
+
+    def run(scores, patience, after):
+        scores, lines = iter(scores), []
+        model = type("Model", (), {"get_weights": lambda self: []})()
+        clock = studies.Progress(20, "test")
+        tick = studies.epoch_ticker("x", 2, 20, 100, lambda: next(scores), lines.append, clock, model, patience, after)
+        stops = []
+        for _ in range(20):
+            if tick():
+                stops.append(tick.done)
+                break
+        return tick, stops, clock, lines
+
+    tick, stops, clock, lines = run([0.5, 0.7, 0.6, 0.7, 0.9, 0.6, 0.6, 0.6, 0.6, 0.6], patience=2, after=0)
+    assert stops == [8] and tick.best[0] == 2 and clock.total == 8  # epochs 3 and 4 not better than 2
+    assert "stopped after epoch 4" in lines[-1]
+    tick, stops, clock, _ = run([0.5, 0.4, 0.4, 0.4, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], patience=2, after=4)
+    assert stops == [14] and tick.best[0] == 5  # no stop in the 4 frozen epochs, then 2 without gain
+    tick, stops, clock, _ = run([0.5] * 10, patience=None, after=0)
+    assert stops == [] and len(tick.per_epoch) == 10 and clock.total == 20
+
+
 def test_the_label_curve_keeps_each_taggers_best_validation_checkpoint_and_tests_it_once(checkpoints, monkeypatch):
     """`course label-curve` on the tiny checkpoints: per start, budget and seed one tagger whose
     kept validation F1 is the best it reached, scored on the test sentences once; the probe and

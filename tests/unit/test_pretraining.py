@@ -172,6 +172,31 @@ def test_fine_tuning_freezes_then_unfreezes_the_pretrained_encoder(keras, checkp
             assert result.frozen is None
 
 
+def test_fine_tuning_takes_its_frozen_stage_length_and_stops_when_asked(keras, checkpoints):
+    """frozen_updates sets stage 1's length; an on_update that returns True ends training there."""
+    from helpers.finetune import build_task_model, fine_tune
+
+    folder, _ = checkpoints
+    X = np.array([[3, 4, 5, 0], [6, 7, 0, 0], [3, 3, 3, 3], [8, 9, 10, 0]] * 2, dtype="int32")
+    y = np.array([0, 1, 0, 1] * 2, dtype="float32")
+    pretrained = {o: pretraining.load_pretrained(o, folder) for o in pretraining.OBJECTIVES}
+    for frozen_updates, stop_at, expected_gate in [(1, None, [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]), (4, 2, [0.0, 0.0])]:
+        model, frozen = build_task_model(
+            "sentiment", "one-way (GPT)", 4, pretrained, lambda: pretraining.build_model(TINY, "masked")
+        )
+        gates = []
+
+        def on_update(model=model, gates=gates, stop_at=stop_at):
+            gates.append(float(model.get_layer("gate").gate.numpy()))
+            return len(gates) == stop_at
+
+        result = fine_tune(
+            model, frozen, X, y, lambda m: 0.5, num_updates=6, batch_size=4, lr=0.01, lr_pretrained=0.01,
+            seed=0, loss="binary_crossentropy", on_update=on_update, frozen_updates=frozen_updates,
+        )  # fmt: skip
+        assert gates == expected_gate and result.frozen == 0.5
+
+
 @pytest.mark.parametrize(
     "start, sees_ahead, encoders",
     [
