@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course.resume import Partial
 from helpers import pretraining
 from helpers.adaptation import (
     ARM_NAMES,
@@ -295,14 +296,19 @@ def epoch_ticker(
 
 
 def finetune_all(
-    config: FinetuneAll, texts: Texts, folder: Path = pretraining.CHECKPOINT_DIR, report: Report = print
+    config: FinetuneAll,
+    texts: Texts,
+    folder: Path = pretraining.CHECKPOINT_DIR,
+    report: Report = print,
+    partial: Partial | None = None,
 ) -> dict:
     """Fine-tune every start of `helpers.finetune.STARTS` for sentiment on every training review
     (cut at max_len characters) for up to `epochs` epochs, notebook 10's way (a pretrained start's
     new layer alone for its first `frozen_epochs`), scoring the validation reviews after each epoch
     and stopping once `patience` epochs after the frozen stage bring no better score; keep the
     weights of the epoch with the best validation accuracy (the earliest on a tie) and score them
-    on every test review, once. Returns everything as a dict."""
+    on every test review, once. Returns everything as a dict. With `partial`, each start is saved
+    as it finishes and the starts it holds already are not run again (`course.resume`)."""
     import keras
 
     from helpers.finetune import NEEDS, STARTS, build_task_model, fine_tune
@@ -319,8 +325,15 @@ def finetune_all(
     def predicted(model, X=X_test):
         return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
 
-    result, clock = {"runs": {}, "correct": {}}, Progress(num_updates * len(STARTS), "fine-tuning", unit="update")
-    for k, start in enumerate(STARTS):
+    done = {}
+    if partial is not None and (found := partial.load(finetune_key(config, texts, provenance))):
+        report(found)
+        done = {start: unit for start, unit in partial.units.items() if start in STARTS}
+    # the two-encoder start last: a run stopped midway has finished as many starts as it could
+    order = [start for start in sorted(STARTS, key=lambda s: len(NEEDS[s])) if start not in done]
+    clock = Progress(num_updates * len(order), "fine-tuning", unit="update")
+    for k, start in enumerate(order):
+        began = time.perf_counter()
         keras.utils.set_random_seed(config.seed)
         checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
         model, frozen = build_task_model(
@@ -332,7 +345,7 @@ def finetune_all(
             start, updates_per_epoch, num_updates, config.every, valid, report, clock, model, config.patience, after
         )
         report(
-            f"[{k + 1}/{len(STARTS)}] {start}: at most {num_updates:,} updates "
+            f"[{k + 1}/{len(order)}] {start}: at most {num_updates:,} updates "
             f"({config.epochs} epochs of {len(X):,} reviews)"
         )
         run = fine_tune(
@@ -344,8 +357,7 @@ def finetune_all(
         best_epoch = tick.best[0]
         model.set_weights(tick.best[1])  # the best epoch on validation: the only weights the test reads
         correct = predicted(model) == texts.y_test
-        result["correct"][start] = bits(correct)
-        result["runs"][start] = {
+        run_record = {
             "frozen_valid": run.frozen,
             "accuracy": float(np.mean(correct)),
             "best_epoch": best_epoch,
@@ -353,13 +365,29 @@ def finetune_all(
             "epochs_run": len(tick.per_epoch),
             "seconds": round(run.seconds, 1),
         }
+        done[start] = {"run": run_record, "correct": bits(correct), "wall": time.perf_counter() - began}
+        if partial is not None:
+            partial.save(start, done[start])
         report(f"  {start}: best on validation after epoch {best_epoch}; test accuracy {np.mean(correct):.3f}")
+    result = {"runs": {s: done[s]["run"] for s in STARTS}, "correct": {s: done[s]["correct"] for s in STARTS}}
     names = ("epochs", "patience", "frozen_epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
     result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
     result["data"] = {"training reviews": len(texts.train), "validation reviews": len(texts.valid),
                       "test reviews": len(texts.test),
                       "test reviews longer than max_len": sum(len(t) > config.max_len for t in texts.test)}  # fmt: skip
-    return tfidf_and_provenance(result, texts, provenance, clock.start)
+    earlier = [s for s in STARTS if s not in order]
+    if earlier:  # finished by an earlier run that was stopped: their time counts too
+        result["resumed"] = {"starts": earlier, "their_seconds": round(sum(done[s]["wall"] for s in earlier), 1)}
+    result = tfidf_and_provenance(result, texts, provenance, clock.start)
+    result["total_seconds"] = round(result["total_seconds"] + result.get("resumed", {}).get("their_seconds", 0), 1)
+    return result
+
+
+def finetune_key(config: FinetuneAll, texts: Texts, provenance: dict) -> dict:
+    """What `finetune_all`'s finished starts depend on: a saved start is reused only if all agree."""
+    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("every", "results", "help")}
+    sizes = [len(texts.train), len(texts.valid), len(texts.test), int(np.sum(texts.y_train))]
+    return {"settings": settings, "checkpoints": provenance["files_sha256"], "sizes": sizes, "versions": versions()}
 
 
 # ------------------------------------------------------------ parameter-efficient fine-tuning (notebook 12)

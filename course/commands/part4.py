@@ -5,11 +5,12 @@ committed checkpoints; `--run` makes the others again) and `course results-full`
 from __future__ import annotations
 
 import argparse
+import inspect
 import shlex
 import time
 from pathlib import Path
 
-from course import inputs, label_curve, masked_ablation, studies
+from course import inputs, label_curve, masked_ablation, resume, studies
 from course.commands import Arguments, command, notebooks_argument, scheduler_options, scheduler_problems
 from course.runner import UsageError
 
@@ -93,12 +94,18 @@ def cmd_study(args: argparse.Namespace) -> int:
     from helpers.tf_quiet import import_tensorflow
 
     import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
+    run = STUDIES[args.command][1]
+    # a study that can resume keeps each finished unit (course.resume) until its results are written
+    partial = resume.Partial(resume.partial_path(config.results, args.out))
+    resumable = {"partial": partial} if "partial" in inspect.signature(run).parameters else {}
     try:
         pretraining.read_provenance()
-        result = STUDIES[args.command][1](config, studies.course_texts(), report=say)
+        result = run(config, studies.course_texts(), report=say, **resumable)
     except pretraining.CheckpointError as err:
         raise UsageError(str(err)) from None
     studies.write(result, config.command + options, path)
+    if resumable:
+        partial.remove()
     print(f"{path} ({result['total_seconds']:.0f} s)")
     return 0
 

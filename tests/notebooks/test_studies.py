@@ -111,6 +111,45 @@ def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_o
 
 
 @pytest.mark.usefixtures("eagerly")
+def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpoints, tmp_path):
+    """Stopped (Ctrl-C) while its third start runs, `course finetune-all` has saved the two it
+    finished; the next run with the same settings runs only the others and gives what one whole
+    run gives. Other settings start afresh."""
+    import json
+
+    from course import resume, studies
+    from helpers.finetune import STARTS
+
+    folder, _ = checkpoints
+    positive = np.asarray([1, 1, 0] * 4)
+    texts = studies.Texts(TEXTS, [], TEXTS, positive, TEXTS[:3], positive[:3], {}, TEXTS[3:5], positive[3:5])
+    config = studies.FinetuneAll(epochs=2, max_len=TINY.seq_len, batch_size=5, every=3)
+    whole = studies.finetune_all(config, texts, folder, lambda line: None)
+
+    def stop_at_the_third(line):
+        if line.startswith("[3/4]"):
+            raise KeyboardInterrupt
+
+    path = tmp_path / "finetune_all.partial.json"
+    with pytest.raises(KeyboardInterrupt):
+        studies.finetune_all(config, texts, folder, stop_at_the_third, resume.Partial(path))
+    finished = list(json.loads(path.read_text())["units"])
+    assert finished == ["scratch", "one-way (GPT)"]  # the cheap starts first, ELMo's two encoders last
+    lines = []
+    again = studies.finetune_all(config, texts, folder, lines.append, resume.Partial(path))
+    assert lines[0] == f"resuming from {path}: done already: scratch, one-way (GPT)"
+    assert lines[1].startswith("[1/2]") and again["resumed"]["starts"] == finished
+    assert list(again["runs"]) == list(STARTS) and again["correct"] == whole["correct"]
+    for start in STARTS:
+        for key in ("accuracy", "best_epoch", "valid_per_epoch", "frozen_valid", "epochs_run"):
+            assert again["runs"][start][key] == whole["runs"][start][key], (start, key)
+    lines.clear()
+    other = studies.FinetuneAll(epochs=2, patience=1, max_len=TINY.seq_len, batch_size=5, every=3)
+    studies.finetune_all(other, texts, folder, lines.append, resume.Partial(path))
+    assert "other settings" in lines[0] and lines[1].startswith("[1/4]")
+
+
+@pytest.mark.usefixtures("eagerly")
 def test_the_peft_study_runs_every_method_on_both_tasks_with_its_rule(checkpoints, monkeypatch):
     """`course peft` on the tiny checkpoints, two methods, one budget: a record per (task, method,
     seed), the rate chosen on validation, progress with the time left, provenance."""

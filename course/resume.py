@@ -1,0 +1,58 @@
+"""What a long study has finished so far, kept on disk so that a run stopped midway (Ctrl-C, a
+closed laptop, the end of a working day) goes on where it stopped instead of starting again.
+
+A study saves each finished unit (for `course finetune-all`, one start) in a partial file beside
+its results; the next run with the same settings reads the units back and runs only the others.
+The file is keyed by everything the units depend on (the study's settings, the checkpoints'
+SHA-256, the data's sizes, the library versions): a run with another key starts afresh, and says
+so. The study removes the file once its results are written. Tested in tests/notebooks/test_studies.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from helpers.paths import REPO_ROOT
+from helpers.provenance import write_json
+
+PARTIAL_DIR = REPO_ROOT / "build" / "partial"  # outside results/: never committed by mistake
+
+
+def partial_path(results: Path, out: Path | None) -> Path:
+    """Where a study's finished units wait: beside an --out folder's results, or in build/partial/."""
+    return (PARTIAL_DIR if out is None else out) / f"{results.stem}.partial.json"
+
+
+class Partial:
+    """The finished units of one study run, `units[name] = what the study saved for it`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key: Any = None
+        self.units: dict[str, Any] = {}
+
+    def load(self, key: dict[str, Any]) -> str:
+        """Take the units saved under `key` (as JSON gives it back); return a line that says what
+        was found ("" when nothing was saved)."""
+        self.key, self.units = json.loads(json.dumps(key)), {}
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return ""
+        except (OSError, ValueError):
+            return f"{self.path} could not be read: starting afresh"
+        if not isinstance(saved, dict) or saved.get("key") != self.key:
+            return f"{self.path} was made with other settings, checkpoints or data: starting afresh"
+        self.units = saved.get("units", {})
+        return f"resuming from {self.path}: done already: {', '.join(self.units)}" if self.units else ""
+
+    def save(self, name: str, value: Any) -> None:
+        """One more unit finished: written whole, so a stop during the write loses only this unit."""
+        self.units[name] = value
+        write_json({"key": self.key, "units": self.units}, self.path)
+
+    def remove(self) -> None:
+        """The study is done and its results written: the partial file goes."""
+        self.path.unlink(missing_ok=True)
