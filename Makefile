@@ -23,7 +23,8 @@
 #   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/
 #   make pretrain-more  Part IV: longer pretraining vs ULMFiT's step, probed on sentiment: results/pretrain_more.json
-#   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review: results/finetune_all.json
+#   make finetune-all   Part IV: every start fine-tuned for sentiment on every training review, stopped on validation
+#                   (a run stopped midway goes on where it stopped): results/finetune_all.json
 #   make peft           Part IV: notebook 12's parameter-efficient fine-tuning comparison: results/peft.json
 #   make direction-controls  Part IV: GPT unmasked, one character ahead, twice over vs ELMo, BERT: results/direction_controls.json
 #   make pretrain-seeds  Part IV: three pretraining seeds (smaller budget), each fine-tuned: results/pretrain_seeds.json
@@ -143,8 +144,9 @@ pretrain: $(STAMP)
 # --help` lists its options):
 #   pretrain-more       3,000 more updates per checkpoint, same text or reviews only (ULMFiT), probed on
 #                       review sentiment: results/pretrain_more.json
-#   finetune-all        every start fine-tuned for sentiment on every training review, 8 epochs, one
-#                       seed: results/finetune_all.json
+#   finetune-all        every start fine-tuned for sentiment on every training review, up to 16 epochs,
+#                       stopped after 3 without a better validation score, one seed; a run stopped midway
+#                       goes on where it stopped (build/partial/): results/finetune_all.json
 #   peft                notebook 12: full fine-tuning, LoRA (ranks 1, 4, 16), an adapter, BitFit and
 #                       frozen + head, both tasks at 100 and 1,000 labels, 3 seeds: results/peft.json
 #   direction-controls  notebook 11: GPT without its mask, one character ahead, twice over, against

@@ -40,6 +40,8 @@ RESULTS_FILE = REPO_ROOT / "results" / "pretrain_more.json"
 REBUILD = "make pretrain-more"
 FINETUNE_FILE = REPO_ROOT / "results" / "finetune_all.json"
 FINETUNE_REBUILD = "make finetune-all"
+# the same study before it stopped on validation: 8 epochs, a maximum picked on test reviews (notebook 11 §7)
+FINETUNE_EARLIER_FILE = REPO_ROOT / "results" / "finetune_all_8_epochs.json"
 CONTROLS_FILE = REPO_ROOT / "results" / "direction_controls.json"
 CONTROLS_REBUILD = "make direction-controls"
 SEEDS_FILE = REPO_ROOT / "results" / "pretrain_seeds.json"

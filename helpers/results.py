@@ -29,7 +29,8 @@ def describe_full_run(notebook: str, path: Path = FULL_RESULTS) -> dict[str, Any
     """Print where a notebook's full-size results come from; return its records (None if absent)."""
     results = load_full_results(path)
     if results is None or notebook not in results.get("notebooks", {}):
-        print(f"no full-size results for {notebook} yet: `make results-full` makes {path.relative_to(REPO_ROOT)}")
+        where = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+        print(f"no full-size results for {notebook} yet: `course results-full {notebook[:2]}` adds them to {where}")
         return None
     entry = results["notebooks"][notebook]
     command = entry.get("command", results["command"])  # the entry's own; older entries have only the file's
