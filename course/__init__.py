@@ -17,6 +17,7 @@ student edition, the slides and the website; set up the browser the classroom te
     full_results  results/full_size.json (Part III at full size)
     studies       Part IV's long studies: make pretrain-more, finetune-all, peft, direction-controls,
                   pretrain-seeds (results/)
+    resume        what a long study has finished, kept so a stopped run goes on where it stopped
     label_curve   make label-curve: notebook 10 §6's frozen-state readers at few labels (results/)
     masked_ablation  make masked-ablation: the masked objective's recipes, chosen on validation (results/)
     inputs        every input checked before any kernel starts; the sweep folder's lock

@@ -309,9 +309,7 @@ def finetune_all(
     weights of the epoch with the best validation accuracy (the earliest on a tie) and score them
     on every test review, once. Returns everything as a dict. With `partial`, each start is saved
     as it finishes and the starts it holds already are not run again (`course.resume`)."""
-    import keras
-
-    from helpers.finetune import NEEDS, STARTS, build_task_model, fine_tune
+    from helpers.finetune import NEEDS, STARTS
     from helpers.text import encode
 
     provenance, pre, vocab = checkpoints_for(texts, folder)
@@ -322,9 +320,6 @@ def finetune_all(
     updates_per_epoch = -(-len(X) // config.batch_size)
     num_updates = config.epochs * updates_per_epoch
 
-    def predicted(model, X=X_test):
-        return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
-
     done = {}
     if partial is not None and (found := partial.load(finetune_key(config, texts, provenance))):
         report(found)
@@ -333,42 +328,13 @@ def finetune_all(
     order = [start for start in sorted(STARTS, key=lambda s: len(NEEDS[s])) if start not in done]
     clock = Progress(num_updates * len(order), "fine-tuning", unit="update")
     for k, start in enumerate(order):
-        began = time.perf_counter()
-        keras.utils.set_random_seed(config.seed)
-        checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
-        model, frozen = build_task_model(
-            "sentiment", start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
-        )
-        valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
-        after = config.frozen_epochs if frozen else 0  # no stopping during the frozen stage
-        tick = epoch_ticker(
-            start, updates_per_epoch, num_updates, config.every, valid, report, clock, model, config.patience, after
-        )
         report(
             f"[{k + 1}/{len(order)}] {start}: at most {num_updates:,} updates "
             f"({config.epochs} epochs of {len(X):,} reviews)"
         )
-        run = fine_tune(
-            model, frozen, X, y, valid,
-            num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
-            seed=config.seed, loss="binary_crossentropy", on_update=tick,
-            frozen_updates=config.frozen_epochs * updates_per_epoch,
-        )  # fmt: skip
-        best_epoch = tick.best[0]
-        model.set_weights(tick.best[1])  # the best epoch on validation: the only weights the test reads
-        correct = predicted(model) == texts.y_test
-        run_record = {
-            "frozen_valid": run.frozen,
-            "accuracy": float(np.mean(correct)),
-            "best_epoch": best_epoch,
-            "valid_per_epoch": tick.per_epoch,
-            "epochs_run": len(tick.per_epoch),
-            "seconds": round(run.seconds, 1),
-        }
-        done[start] = {"run": run_record, "correct": bits(correct), "wall": time.perf_counter() - began}
+        done[start] = finetune_one(start, config, (X, y, X_valid, X_test), texts, pre, folder, clock, report)
         if partial is not None:
             partial.save(start, done[start])
-        report(f"  {start}: best on validation after epoch {best_epoch}; test accuracy {np.mean(correct):.3f}")
     result = {"runs": {s: done[s]["run"] for s in STARTS}, "correct": {s: done[s]["correct"] for s in STARTS}}
     names = ("epochs", "patience", "frozen_epochs", "max_len", "batch_size", "lr", "lr_pretrained", "seed")
     result["parameters"] = {"num_updates": num_updates, **{n: getattr(config, n) for n in names}}
@@ -381,6 +347,48 @@ def finetune_all(
     result = tfidf_and_provenance(result, texts, provenance, clock.start)
     result["total_seconds"] = round(result["total_seconds"] + result.get("resumed", {}).get("their_seconds", 0), 1)
     return result
+
+
+def finetune_one(
+    start: str, config: FinetuneAll, arrays: tuple, texts: Texts, pre, folder: Path, clock, report
+) -> dict:
+    """One start of `finetune_all`: fine-tuned, stopped on validation, its best epoch scored on the
+    test reviews once. Returns {"run": its record, "correct": test bits, "wall": seconds}."""
+    import keras
+
+    from helpers.finetune import NEEDS, build_task_model, fine_tune
+
+    X, y, X_valid, X_test = arrays
+    updates_per_epoch = -(-len(X) // config.batch_size)
+    num_updates = config.epochs * updates_per_epoch
+    began = time.perf_counter()
+    keras.utils.set_random_seed(config.seed)
+    checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
+    model, frozen = build_task_model(
+        "sentiment", start, config.max_len, checkpoints, lambda: pretraining.build_model(pre, "masked")
+    )
+
+    def predicted(model, X=X_test):
+        return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
+
+    valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
+    after = config.frozen_epochs if frozen else 0  # no stopping during the frozen stage
+    tick = epoch_ticker(
+        start, updates_per_epoch, num_updates, config.every, valid, report, clock, model, config.patience, after
+    )
+    run = fine_tune(
+        model, frozen, X, y, valid,
+        num_updates=num_updates, batch_size=config.batch_size, lr=config.lr, lr_pretrained=config.lr_pretrained,
+        seed=config.seed, loss="binary_crossentropy", on_update=tick,
+        frozen_updates=config.frozen_epochs * updates_per_epoch,
+    )  # fmt: skip
+    model.set_weights(tick.best[1])  # the best epoch on validation: the only weights the test reads
+    correct = predicted(model) == texts.y_test
+    report(f"  {start}: best on validation after epoch {tick.best[0]}; test accuracy {np.mean(correct):.3f}")
+    record = {"frozen_valid": run.frozen, "accuracy": float(np.mean(correct)), "best_epoch": tick.best[0],
+              "valid_per_epoch": tick.per_epoch, "epochs_run": len(tick.per_epoch),
+              "seconds": round(run.seconds, 1)}  # fmt: skip
+    return {"run": record, "correct": bits(correct), "wall": time.perf_counter() - began}
 
 
 def finetune_key(config: FinetuneAll, texts: Texts, provenance: dict) -> dict:

@@ -14,7 +14,7 @@ def test_missing_file_says_how_to_make_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(results, "REPO_ROOT", tmp_path)
     assert load_full_results(tmp_path / "none.json") is None
     assert describe_full_run("06_x", tmp_path / "none.json") is None
-    assert "make results-full" in capsys.readouterr().out
+    assert "`course results-full 06` adds them" in capsys.readouterr().out  # the command for that notebook
 
 
 def _full_file(folder, machine: str, libraries: dict, notebooks: dict):
