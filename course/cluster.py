@@ -33,7 +33,6 @@ import ipaddress
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -47,7 +46,15 @@ from typing import Any
 
 import yaml
 
-from course.runner import THREAD_VARIABLES, RunResult, UsageError, read_records, remove_stale_folders, worker_init
+from course.runner import (
+    THREAD_VARIABLES,
+    RunResult,
+    UsageError,
+    kill_tree,
+    read_records,
+    remove_stale_folders,
+    worker_init,
+)
 from helpers.provenance import write_whole
 
 POLL_SECONDS = 0.5
@@ -122,11 +129,7 @@ def kill_children() -> None:
     with STARTING:
         CLOSING.set()
     for child in list(RUNNING):
-        try:
-            os.killpg(child.pid, signal.SIGKILL)  # the kernel exits when its parent dies
-        except ProcessLookupError:  # it had just ended
-            pass
-        child.wait()
+        kill_tree(child)  # its kernel too: nothing writes in the task folders after this
 
 
 def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], stop_event: str, threads: int = 1) -> dict:
@@ -161,8 +164,7 @@ def run_on_worker(notebook_text: str, name: str, parameters: dict[str, Any], sto
     status = None
     while child.poll() is None:
         if stop.is_set():
-            os.killpg(child.pid, signal.SIGKILL)  # the kernel exits when its parent dies
-            child.wait()
+            kill_tree(child)  # its kernel too, before the task folder is removed
             status = "stopped"
             break
         time.sleep(POLL_SECONDS)

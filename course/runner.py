@@ -234,6 +234,59 @@ def thread_limits(jobs: int) -> dict[str, str]:
     return {**{name: str(per_job) for name in THREAD_VARIABLES}, "TF_NUM_INTEROP_THREADS": "1"}
 
 
+def process_tree(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren: a `course run` and its kernel),
+    read from /proc (empty where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):  # the process ended while we looked
+            continue
+        if fields[0] != "Z":
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` is a process that has not ended (a zombie waiting to be reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def kill_tree(child: Any, wait_seconds: float = 10.0) -> None:
+    """Kill `child` (a Popen started in its own session), its process group and every process
+    below it, and wait until all have ended. A kernel runs in a session of its own and would only
+    notice its parent's death a moment later, still writing in the task's folder meanwhile; so it
+    is killed here too, and the folder can be removed once this returns. The group is stopped
+    first, so it cannot start a process between the look at /proc and the kill."""
+    try:
+        os.killpg(child.pid, signal.SIGSTOP)
+    except ProcessLookupError:  # it had just ended
+        pass
+    below = process_tree(child.pid)
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    child.wait()
+    deadline = time.monotonic() + wait_seconds
+    while any(alive(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def worker_init(environment: dict[str, str]) -> None:
     """Set up a pool worker: its thread limits (the kernels it starts inherit its environment),
     and, on Linux, death with its parent: if the runner is killed outright (SIGKILL, which it

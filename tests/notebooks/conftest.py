@@ -11,6 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course.runner import process_tree
+
 
 @pytest.fixture
 def tiny(tmp_path):
@@ -55,16 +57,4 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def descendants(pid: int) -> set[int]:
     """Every live process below `pid` (children, grandchildren: workers and kernels), from /proc."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+    return process_tree(pid)
