@@ -15,7 +15,7 @@
 #   make site       the course as a website in build/site/ (open build/site/index.html; works offline)
 #   make check-slides  build them and measure every slide in Chromium at 1280x800 (screenshots in build/screenshots/)
 #   make lock       re-make requirements.txt from requirements.in in a throw-away venv
-#   make clean      remove build/ (student/, your answers, is kept)
+#   make clean      remove build/ (student/, your answers, is kept; so is build/partial/, a stopped study's work)
 #   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
 #   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 20 min)
@@ -186,7 +186,10 @@ lock:
 
 # build/ only: a learner's work lives in student/, which clean never removes
 clean:
-	rm -rf build .pytest_cache
+	@# build/partial/ holds a stopped study's finished starts (hours of work): kept, like student/
+	if [ -d build/partial ]; then find build -mindepth 1 -maxdepth 1 ! -name partial -exec rm -rf {} +; else rm -rf build; fi
+	rm -rf .pytest_cache
+	@if [ -d build/partial ]; then echo "kept: build/partial/ (a stopped study's finished starts; delete it to start afresh)"; fi
 	@if [ -d student ]; then echo "kept: student/ (your work; delete it yourself if you mean to)"; fi
 
 bench: $(STAMP) setup-browser

@@ -254,10 +254,12 @@ class FolderLock:
     """An exclusive lock on a sweep folder (`.sweep.lock`, holding the owner's PID), so that a
     second sweep into the same folder stops with a message instead of racing the first. The
     operating system releases the lock when its owner dies, so a lock left by a killed sweep never
-    blocks the next one; that sweep is told about it."""
+    blocks the next one; that sweep is told about it. `what` names the writer in the messages and
+    `name` the lock file (a long study's: `course.resume.study_lock`)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / ".sweep.lock"
+    def __init__(self, folder: Path, what: str = "sweep", name: str = ".sweep.lock") -> None:
+        self.path = folder / name
+        self.what = what
         self.file: Any = None
         self.stale_pid: int | None = None
 
@@ -266,7 +268,7 @@ class FolderLock:
         try:  # never through a symbolic link planted as the lock (even one made after the folder check)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as err:
-            raise LockedError(f"{self.path}: cannot open the sweep's lock ({err.strerror}); remove it") from None
+            raise LockedError(f"{self.path}: cannot open the {self.what}'s lock ({err.strerror}); remove it") from None
         self.file = os.fdopen(fd, "r+")
         try:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -275,7 +277,7 @@ class FolderLock:
             owner = self.file.read().strip() or "unknown"
             self.file.close()
             raise LockedError(
-                f"another sweep (process {owner}) is writing to {self.path.parent}; "
+                f"another {self.what} (process {owner}) is writing to {self.path.parent}; "
                 "wait for it to finish, stop it, or choose another --out"
             ) from None
         self.file.seek(0)
@@ -296,4 +298,4 @@ class FolderLock:
 
 
 class LockedError(RuntimeError):
-    """The sweep folder is locked by a running sweep."""
+    """The folder is locked by a running sweep or study."""

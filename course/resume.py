@@ -4,8 +4,10 @@ closed laptop, the end of a working day) goes on where it stopped instead of sta
 A study saves each finished unit (for `course finetune-all`, one start) in a partial file beside
 its results; the next run with the same settings reads the units back and runs only the others.
 The file is keyed by everything the units depend on (the study's settings, the checkpoints'
-SHA-256, the data's sizes, the library versions): a run with another key starts afresh, and says
-so. The study removes the file once its results are written. Tested in tests/notebooks/test_studies.py.
+SHA-256, the data's sizes, the library versions, the course's own code: `code_sha256`): a run
+with another key starts afresh, and says so. The study removes the file once its results are
+written. Two runs of one study at once would mix their units and race for the results file, so a
+run holds `study_lock` throughout: the second stops with one line. Tested in tests/notebooks/test_studies.py.
 """
 
 from __future__ import annotations
@@ -23,6 +25,24 @@ PARTIAL_DIR = REPO_ROOT / "build" / "partial"  # outside results/: never committ
 def partial_path(results: Path, out: Path | None) -> Path:
     """Where a study's finished units wait: beside an --out folder's results, or in build/partial/."""
     return (PARTIAL_DIR if out is None else out) / f"{results.stem}.partial.json"
+
+
+def code_sha256() -> str:
+    """One SHA-256 over every Python file of `helpers/` and `course/` (path and bytes, in order):
+    a unit saved by other code is not reused, whatever changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted([*(REPO_ROOT / "helpers").rglob("*.py"), *(REPO_ROOT / "course").rglob("*.py")]):
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def study_lock(results: Path, out: Path | None) -> Any:
+    """The lock one run of a study holds while it runs (beside its partial file)."""
+    from course.inputs import FolderLock
+
+    return FolderLock(partial_path(results, out).parent, what="run of this study", name=f".{results.stem}.lock")
 
 
 class Partial:

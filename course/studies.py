@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course.resume import Partial
+from course.resume import Partial, code_sha256
 from helpers import pretraining
 from helpers.adaptation import (
     ARM_NAMES,
@@ -96,6 +96,11 @@ class FinetuneAll:
     results: Path = FINETUNE_FILE
     command: str = "course finetune-all"
     help: str = "Part IV: fine-tune every start for sentiment on every training review (results/)"
+
+    def schedule(self, num_reviews: int) -> tuple[int, int]:
+        """(updates per epoch, at most how many updates in all) for `num_reviews` training reviews."""
+        updates_per_epoch = -(-num_reviews // self.batch_size)
+        return updates_per_epoch, self.epochs * updates_per_epoch
 
 
 def options(config: type) -> list:
@@ -317,8 +322,7 @@ def finetune_all(
         raise ValueError(f"max_len = {config.max_len}: the checkpoints know {pre.seq_len} positions")
     X, y = encode(texts.train, vocab, config.max_len), texts.y_train.astype("float32")
     X_test, X_valid = encode(texts.test, vocab, config.max_len), encode(texts.valid, vocab, config.max_len)
-    updates_per_epoch = -(-len(X) // config.batch_size)
-    num_updates = config.epochs * updates_per_epoch
+    num_updates = config.schedule(len(X))[1]
 
     done = {}
     if partial is not None and (found := partial.load(finetune_key(config, texts, provenance))):
@@ -359,8 +363,7 @@ def finetune_one(
     from helpers.finetune import NEEDS, build_task_model, fine_tune
 
     X, y, X_valid, X_test = arrays
-    updates_per_epoch = -(-len(X) // config.batch_size)
-    num_updates = config.epochs * updates_per_epoch
+    updates_per_epoch, num_updates = config.schedule(len(X))
     began = time.perf_counter()
     keras.utils.set_random_seed(config.seed)
     checkpoints = {o: pretraining.load_pretrained(o, folder) for o in NEEDS[start]}
@@ -395,7 +398,13 @@ def finetune_key(config: FinetuneAll, texts: Texts, provenance: dict) -> dict:
     """What `finetune_all`'s finished starts depend on: a saved start is reused only if all agree."""
     settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name not in ("every", "results", "help")}
     sizes = [len(texts.train), len(texts.valid), len(texts.test), int(np.sum(texts.y_train))]
-    return {"settings": settings, "checkpoints": provenance["files_sha256"], "sizes": sizes, "versions": versions()}
+    return {
+        "settings": settings,
+        "checkpoints": provenance["files_sha256"],
+        "sizes": sizes,
+        "versions": versions(),
+        "code": code_sha256(),
+    }
 
 
 # ------------------------------------------------------------ parameter-efficient fine-tuning (notebook 12)

@@ -9,6 +9,7 @@ import inspect
 import shlex
 import time
 from pathlib import Path
+from typing import Any
 
 from course import inputs, label_curve, masked_ablation, resume, studies
 from course.commands import Arguments, command, notebooks_argument, scheduler_options, scheduler_problems
@@ -85,14 +86,21 @@ def study_config(name: str, args: argparse.Namespace):
 
 def cmd_study(args: argparse.Namespace) -> int:
     """`course pretrain-more`, `course finetune-all` and `course peft`: one of Part IV's long studies."""
-    from helpers import pretraining
-    from helpers.progress import say
-
     config, options = study_config(args.command, args)
     checked_out(args.out)
-    path = config.results if args.out is None else args.out / config.results.name
+    with resume.study_lock(config.results, args.out):  # a second run of it at once stops here, in one line
+        result, path = run_study(args, config, options)
+    print(f"{path} ({result['total_seconds']:.0f} s)")
+    return 0
+
+
+def run_study(args: argparse.Namespace, config: Any, options: str) -> tuple[dict, Path]:
+    """Run one study (its lock held), write its results; return them and where they went."""
+    from helpers import pretraining
+    from helpers.progress import say
     from helpers.tf_quiet import import_tensorflow
 
+    path = config.results if args.out is None else args.out / config.results.name
     import_tensorflow(quiet_retracing=True)  # before Keras: without its start-up log
     run = STUDIES[args.command][1]
     # a study that can resume keeps each finished unit (course.resume) until its results are written
@@ -106,8 +114,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     studies.write(result, config.command + options, path)
     if resumable:
         partial.remove()
-    print(f"{path} ({result['total_seconds']:.0f} s)")
-    return 0
+    return result, path
 
 
 for _name, (_config, _) in STUDIES.items():

@@ -175,7 +175,8 @@ def test_an_answer_survives_each_make_route(target, tmp_path):
 
 
 def test_make_clean_keeps_the_learners_folder(tmp_path):
-    """`make clean` in a checkout (here a stand-in folder) removes build/ and keeps student/."""
+    """`make clean` in a checkout (here a stand-in folder) removes build/ and keeps student/, and
+    a stopped study's saved starts (build/partial/)."""
     for folder in ("build/slides", "student"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "student" / FIRST).write_text("my answers", encoding="utf-8")
@@ -185,4 +186,12 @@ def test_make_clean_keeps_the_learners_folder(tmp_path):
     assert done.returncode == 0 and "kept: student/" in done.stdout
     assert not (tmp_path / "build").exists()
     assert (tmp_path / "student" / FIRST).read_text(encoding="utf-8") == "my answers"
+    (tmp_path / "build" / "partial").mkdir(parents=True)  # a stopped study's finished starts: kept too
+    (tmp_path / "build" / "partial" / "finetune_all.partial.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "build" / "site").mkdir()
+    done = subprocess.run(
+        ["make", "-f", str(REPO_ROOT / "Makefile"), "clean"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "kept: build/partial/" in done.stdout
+    assert [p.name for p in (tmp_path / "build").iterdir()] == ["partial"]
     assert student.DEFAULT_OUT == REPO_ROOT / "student"

@@ -111,10 +111,10 @@ def test_fine_tuning_on_every_review_runs_every_start_and_keeps_its_best_epoch_o
 
 
 @pytest.mark.usefixtures("eagerly")
-def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpoints, tmp_path):
+def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpoints, tmp_path, monkeypatch):
     """Stopped (Ctrl-C) while its third start runs, `course finetune-all` has saved the two it
     finished; the next run with the same settings runs only the others and gives what one whole
-    run gives. Other settings start afresh."""
+    run gives. Other settings, or other code, start afresh."""
     import json
 
     from course import resume, studies
@@ -147,6 +147,42 @@ def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpo
     other = studies.FinetuneAll(epochs=2, patience=1, max_len=TINY.seq_len, batch_size=5, every=3)
     studies.finetune_all(other, texts, folder, lines.append, resume.Partial(path))
     assert "other settings" in lines[0] and lines[1].startswith("[1/4]")
+    with pytest.raises(KeyboardInterrupt):  # saved again under the first settings, then the code changes
+        studies.finetune_all(config, texts, folder, stop_at_the_third, resume.Partial(path))
+    lines.clear()
+    monkeypatch.setattr(studies, "code_sha256", lambda: "0" * 64)
+    studies.finetune_all(config, texts, folder, lines.append, resume.Partial(path))
+    assert "other settings" in lines[0] and lines[1].startswith("[1/4]")
+
+
+def test_a_second_run_of_a_study_at_once_stops_in_one_line_and_a_killed_ones_lock_does_not_block(tmp_path):
+    """Two `course finetune-all` into one folder would mix their saved starts: the second is refused
+    (exit 2, one line naming the first's process) before it imports TensorFlow."""
+    import subprocess
+    import sys
+
+    from helpers.paths import REPO_ROOT
+
+    code = (
+        "import pathlib, time\nfrom course import resume, studies\n"
+        f"with resume.study_lock(studies.FinetuneAll().results, pathlib.Path({str(tmp_path)!r})):\n"
+        "    print('locked', flush=True)\n    time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        second = [sys.executable, "-m", "course", "finetune-all", "--out", str(tmp_path), "--epochs", "1"]
+        done = subprocess.run(second, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"another run of this study (process {holder.pid}) is writing to {tmp_path}" in done.stderr
+        assert "Traceback" not in done.stderr + done.stdout and not (tmp_path / "finetune_all.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    from course import resume, studies
+
+    with resume.study_lock(studies.FinetuneAll().results, tmp_path) as lock:  # the killed run's lock is gone
+        assert lock.stale_pid == holder.pid
 
 
 @pytest.mark.usefixtures("eagerly")
