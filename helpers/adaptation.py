@@ -61,6 +61,7 @@ FORWARD_PRE_NORM_REBUILD = "make forward-pre-norm"
 # (data/pretrained/provenance.json of 2026-11-30, before `make pretrain` was run again with the
 # recipes they chose). Pinned, so that each study stays the experiment it was; a results file's
 # "(committed)" in a variant's name means this recipe, which notebook 10 calls the reference.
+# tests/unit/test_pretraining.py checks it against that provenance, read from the git history.
 MASKED_REFERENCE = {"distance_bias": True, "pre_norm": False, "warmup_steps": 0, "mask_rate": 0.15, "mask_share": 1.0}
 
 

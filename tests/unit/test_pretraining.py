@@ -492,6 +492,47 @@ def test_the_seed_study_and_make_pretrain_pretrain_the_masked_objective_as_noteb
     assert (base.mask_rate, base.mask_share) == (settings["mask_rate"], settings["mask_share"]), "make pretrain's"
 
 
+def test_the_masked_reference_is_the_recipe_the_three_studies_checkpoints_were_pretrained_with():
+    """`helpers.adaptation.MASKED_REFERENCE` is pinned, not read: tie it to history. The three
+    recipe studies record the checkpoints they started from (when made, and every file's SHA-256);
+    the committed provenance of those checkpoints (an earlier commit of data/pretrained/) must record
+    the same files and, setting by setting, the reference. A setting the code did not have yet
+    when it was made is the behaviour before it existed: post-norm, no warm-up, [MASK] only."""
+    import json
+    import shutil
+    import subprocess
+
+    from helpers.adaptation import (
+        FORWARD_PRE_NORM_FILE,
+        MASKED_ABLATION_FILE,
+        MASKED_CORRUPTION_FILE,
+        MASKED_REFERENCE,
+        read,
+    )
+    from helpers.paths import REPO_ROOT
+
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("needs the repository's history (a git clone)")
+    shallow = ["git", "-C", str(REPO_ROOT), "rev-parse", "--is-shallow-repository"]
+    if subprocess.run(shallow, capture_output=True, text=True).stdout.strip() != "false":
+        pytest.skip("needs the repository's whole history (this clone is shallow)")
+    provenance_file = "data/pretrained/provenance.json"
+    log = ["git", "-C", str(REPO_ROOT), "log", "--format=%H", "--", provenance_file]
+    history = {}
+    for commit in subprocess.run(log, capture_output=True, text=True, check=True).stdout.split():
+        shown = ["git", "-C", str(REPO_ROOT), "show", f"{commit}:{provenance_file}"]
+        recorded = json.loads(subprocess.run(shown, capture_output=True, text=True, check=True).stdout)
+        history[recorded["made"]] = recorded
+    before_the_option = {"pre_norm": False, "warmup_steps": 0, "mask_share": 1.0}
+    for path in (MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE, FORWARD_PRE_NORM_FILE):
+        started_from = read(path)["checkpoints"]
+        assert started_from["made"] in history, (path.name, "its checkpoints are in no committed provenance")
+        then = history[started_from["made"]]
+        assert then["files_sha256"] == started_from["files_sha256"], path.name
+        settings = {**before_the_option, **then["config"]}
+        assert {k: settings[k] for k in MASKED_REFERENCE} == MASKED_REFERENCE, path.name
+
+
 def test_every_objective_pretrains_the_block_order_notebook_10_decided():
     """`make forward-pre-norm` decides the encoder's block order for every objective (notebook 10
     section 2 prints the decision, and nbval keeps that output true to the results files): the
