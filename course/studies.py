@@ -588,25 +588,27 @@ def direction_controls(
 ) -> dict:
     """Per task, budget and start: the second stage's rate chosen on validation with the first
     seed (the best validation score; the smaller rate on a tie), then every other seed at that rate;
-    each kept run is scored on the test set once."""
+    each kept run is scored on the test set once. `rate_choices` keeps every rate's validation score."""
     from helpers.finetune import CONTROLS, STARTS
 
     provenance, pre, vocab = checkpoints_for(texts, folder)
     starts, seeds = config.starts or STARTS[1:] + CONTROLS, [config.seed + k for k in range(config.seeds)]
     runs_per_start = len(config.rates) + len(seeds) - 1
     clock = Progress(len(config.budgets) * 2 * len(starts) * runs_per_start, "direction controls", unit="run")
-    records = []
+    records, choices = [], []
     for budget in config.budgets:
         for name, task in peft_tasks(config, texts, vocab, budget, config.seed).items():
             for start in starts:
                 run = rate_runner(config, task, start, folder, pre)
-                rate, kept, _ = chosen_on_validation(run, config.rates, seeds)
+                rate, kept, tried = chosen_on_validation(run, config.rates, seeds)
                 records += [{"task": name, "budget": budget, **r, "test": task.test(m)} for r, m in kept]
+                choices.append({"task": name, "budget": budget, "start": start, "tried": tried, "chosen": rate})
                 clock.update(runs_per_start)
                 tests = ", ".join(f"{r['test']:.3f}" for r in records[-len(seeds) :])
                 report(f"{name}, {budget} labels, {start}: rate {rate:g}, test {tests}; {clock.status()}")
     names = ("seeds", "updates", "max_len", "num_eval", "batch_size", "lr", "seed")
     result = {"records": records, "metric": {"segmentation": "word F1", "sentiment": "accuracy"}}
+    result["rate_choices"] = choices  # every rate's validation score with the first seed, as pretrain-seeds keeps
     return _finish(result, config, names, provenance, clock, rates_tried=list(config.rates))
 
 

@@ -246,6 +246,9 @@ def test_the_direction_study_chooses_each_rate_on_validation_and_tests_each_kept
             kept = [r for r in records if (r["task"], r["start"]) == (task, start)]
             assert [r["seed"] for r in kept] == [0, 1] and {r["lr_pretrained"] for r in kept} == {chosen}
             assert all(0 <= r["test"] <= 1 and r["parameters"] > 0 for r in kept)
+            (choice,) = [c for c in result["rate_choices"] if (c["task"], c["start"]) == (task, start)]
+            assert choice["chosen"] == chosen and choice["budget"] == 6  # and every rate's score is kept
+            assert choice["tried"] == {f"{rate:g}": v for v, _, rate in tried}
     assert "[6/6]" in lines[-1] and lines[-1].endswith("about 00:00 left") and len(lines) == 2 * len(starts)
     assert result["versions"] and result["hardware"] and result["parameters"]["rates_tried"] == [3e-4, 1e-3]
 
