@@ -187,7 +187,8 @@ lock:
 # build/ only: a learner's work lives in student/, which clean never removes
 clean:
 	@# build/partial/ holds a stopped study's finished starts (hours of work): kept, like student/
-	if [ -d build/partial ]; then find build -mindepth 1 -maxdepth 1 ! -name partial -exec rm -rf {} +; else rm -rf build; fi
+	if ls build/partial/*.partial.json >/dev/null 2>&1; then \
+	  find build -mindepth 1 -maxdepth 1 ! -name partial -exec rm -rf {} +; else rm -rf build; fi
 	rm -rf .pytest_cache
 	@if [ -d build/partial ]; then echo "kept: build/partial/ (a stopped study's finished starts; delete it to start afresh)"; fi
 	@if [ -d student ]; then echo "kept: student/ (your work; delete it yourself if you mean to)"; fi

@@ -251,15 +251,18 @@ def recorded_names(path: Path) -> set[str]:
 
 
 class FolderLock:
-    """An exclusive lock on a sweep folder (`.sweep.lock`, holding the owner's PID), so that a
-    second sweep into the same folder stops with a message instead of racing the first. The
-    operating system releases the lock when its owner dies, so a lock left by a killed sweep never
-    blocks the next one; that sweep is told about it. `what` names the writer in the messages and
-    `name` the lock file (a long study's: `course.resume.study_lock`)."""
+    """An exclusive lock file in `folder` (`name`, holding the owner's PID), so that a second
+    writer of the same files stops with a message instead of racing the first: a sweep's folder
+    (`.sweep.lock`), or a long study's results and saved work (`course.resume.study_lock`). The
+    operating system releases the lock when its owner dies, so a lock left by a killed run never
+    blocks the next one; `stale_pid` then names the killed run, for the next to say so. `what`
+    names the writer in the messages, `writes_to` what it writes (default: the folder)."""
 
-    def __init__(self, folder: Path, what: str = "sweep", name: str = ".sweep.lock") -> None:
+    def __init__(
+        self, folder: Path, what: str = "sweep", name: str = ".sweep.lock", writes_to: Path | None = None
+    ) -> None:
         self.path = folder / name
-        self.what = what
+        self.what, self.writes_to = what, writes_to or folder
         self.file: Any = None
         self.stale_pid: int | None = None
 
@@ -277,7 +280,7 @@ class FolderLock:
             owner = self.file.read().strip() or "unknown"
             self.file.close()
             raise LockedError(
-                f"another {self.what} (process {owner}) is writing to {self.path.parent}; "
+                f"another {self.what} (process {owner}) is writing to {self.writes_to}; "
                 "wait for it to finish, stop it, or choose another --out"
             ) from None
         self.file.seek(0)

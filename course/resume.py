@@ -38,11 +38,19 @@ def code_sha256() -> str:
     return digest.hexdigest()
 
 
-def study_lock(results: Path, out: Path | None) -> Any:
-    """The lock one run of a study holds while it runs (beside its partial file)."""
+def study_lock(config: Any, out: Path | None) -> Any:
+    """The lock one run of a study (`config`: its dataclass) holds while it runs, beside its partial
+    file: a second run of the same study, writing the same files, stops with one line."""
     from course.inputs import FolderLock
 
-    return FolderLock(partial_path(results, out).parent, what="run of this study", name=f".{results.stem}.lock")
+    results = config.results if out is None else out / config.results.name
+    folder, name = partial_path(config.results, out).parent, f".{config.results.stem}.lock"
+    return FolderLock(folder, what=f"{config.command} run", name=name, writes_to=results)
+
+
+# how a message names each part of a study's key (`course.studies.finetune_key`)
+KEY_WORDS = {"settings": "settings", "checkpoints": "checkpoints", "sizes": "data", "versions": "library versions",
+             "code": "course code (helpers/ or course/ changed)"}  # fmt: skip
 
 
 class Partial:
@@ -63,8 +71,12 @@ class Partial:
             return ""
         except (OSError, ValueError):
             return f"{self.path} could not be read: starting afresh"
-        if not isinstance(saved, dict) or saved.get("key") != self.key:
-            return f"{self.path} was made with other settings, checkpoints or data: starting afresh"
+        if not isinstance(saved, dict) or not isinstance(saved.get("key"), dict):
+            return f"{self.path} could not be read: starting afresh"
+        differ = [KEY_WORDS.get(k, k) for k in self.key if saved["key"].get(k) != self.key[k]]
+        differ += [KEY_WORDS.get(k, k) for k in saved["key"] if k not in self.key]
+        if differ:
+            return f"{self.path} was made with other {', '.join(differ)}: starting afresh"
         self.units = saved.get("units", {})
         return f"resuming from {self.path}: done already: {', '.join(self.units)}" if self.units else ""
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -265,26 +266,42 @@ def kill_tree(child: Any, wait_seconds: float = 10.0) -> None:
     """Kill `child` (a Popen started in its own session), its process group and every process
     below it, and wait until all have ended. A kernel runs in a session of its own and would only
     notice its parent's death a moment later, still writing in the task's folder meanwhile; so it
-    is killed here too, and the folder can be removed once this returns. The group is stopped
-    first, so it cannot start a process between the look at /proc and the kill."""
-    try:
-        os.killpg(child.pid, signal.SIGSTOP)
-    except ProcessLookupError:  # it had just ended
-        pass
-    below = process_tree(child.pid)
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    for pid in below:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    is killed here too, and the folder can be removed once this returns. Every process found is
+    stopped first (SIGSTOP), and /proc is read again until no new one appears, so none can start
+    another between the look and the kill. Linux (/proc); elsewhere only the group is killed.
+    A process still alive after `wait_seconds` is named on stderr."""
+    if child.poll() is not None:  # ended and reaped: its pid may belong to another process by now
+        return
+    signal_group(child.pid, signal.SIGSTOP)
+    below: set[int] = set()
+    while new := process_tree(child.pid) - below:  # until a look finds no process it has not stopped
+        below |= new
+        signal_each(new, signal.SIGSTOP)
+    signal_group(child.pid, signal.SIGKILL)
+    signal_each(below, signal.SIGKILL)
     child.wait()
     deadline = time.monotonic() + wait_seconds
-    while any(alive(pid) for pid in below) and time.monotonic() < deadline:
+    while (left := [pid for pid in below if alive(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
+    if left:
+        print(f"course: processes {', '.join(map(str, left))} did not end after SIGKILL", file=sys.stderr)
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    """Send `signum` to the process group `pgid`, unless it has ended."""
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def signal_each(pids: set[int], signum: int) -> None:
+    """Send `signum` to each of `pids`, skipping those that have ended."""
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def worker_init(environment: dict[str, str]) -> None:

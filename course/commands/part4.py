@@ -88,7 +88,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     """`course pretrain-more`, `course finetune-all` and `course peft`: one of Part IV's long studies."""
     config, options = study_config(args.command, args)
     checked_out(args.out)
-    with resume.study_lock(config.results, args.out):  # a second run of it at once stops here, in one line
+    with resume.study_lock(config, args.out) as lock:  # a second run of it at once stops here, in one line
+        if lock.stale_pid:
+            print(f"an earlier {config.command} (process {lock.stale_pid}) was stopped before it finished")
         result, path = run_study(args, config, options)
     print(f"{path} ({result['total_seconds']:.0f} s)")
     return 0

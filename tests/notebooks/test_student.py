@@ -186,8 +186,15 @@ def test_make_clean_keeps_the_learners_folder(tmp_path):
     assert done.returncode == 0 and "kept: student/" in done.stdout
     assert not (tmp_path / "build").exists()
     assert (tmp_path / "student" / FIRST).read_text(encoding="utf-8") == "my answers"
-    (tmp_path / "build" / "partial").mkdir(parents=True)  # a stopped study's finished starts: kept too
-    (tmp_path / "build" / "partial" / "finetune_all.partial.json").write_text("{}", encoding="utf-8")
+    partial = tmp_path / "build" / "partial"
+    partial.mkdir(parents=True)
+    (partial / ".finetune_all.lock").write_text("", encoding="utf-8")  # a finished study's lock: not kept
+    done = subprocess.run(
+        ["make", "-f", str(REPO_ROOT / "Makefile"), "clean"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "kept: build/partial/" not in done.stdout and not (tmp_path / "build").exists()
+    partial.mkdir(parents=True)  # a stopped study's finished starts: kept
+    (partial / "finetune_all.partial.json").write_text("{}", encoding="utf-8")
     (tmp_path / "build" / "site").mkdir()
     done = subprocess.run(
         ["make", "-f", str(REPO_ROOT / "Makefile"), "clean"], cwd=tmp_path, capture_output=True, text=True

@@ -6,6 +6,7 @@ other end-to-end tests (`make test`), not in `make test-unit`."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -146,13 +147,14 @@ def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpo
     lines.clear()
     other = studies.FinetuneAll(epochs=2, patience=1, max_len=TINY.seq_len, batch_size=5, every=3)
     studies.finetune_all(other, texts, folder, lines.append, resume.Partial(path))
-    assert "other settings" in lines[0] and lines[1].startswith("[1/4]")
+    assert lines[0].endswith("was made with other settings: starting afresh") and lines[1].startswith("[1/4]")
     with pytest.raises(KeyboardInterrupt):  # saved again under the first settings, then the code changes
         studies.finetune_all(config, texts, folder, stop_at_the_third, resume.Partial(path))
     lines.clear()
     monkeypatch.setattr(studies, "code_sha256", lambda: "0" * 64)
     studies.finetune_all(config, texts, folder, lines.append, resume.Partial(path))
-    assert "other settings" in lines[0] and lines[1].startswith("[1/4]")
+    assert lines[0].endswith("was made with other course code (helpers/ or course/ changed): starting afresh")
+    assert lines[1].startswith("[1/4]")
 
 
 def test_a_second_run_of_a_study_at_once_stops_in_one_line_and_a_killed_ones_lock_does_not_block(tmp_path):
@@ -165,23 +167,28 @@ def test_a_second_run_of_a_study_at_once_stops_in_one_line_and_a_killed_ones_loc
 
     code = (
         "import pathlib, time\nfrom course import resume, studies\n"
-        f"with resume.study_lock(studies.FinetuneAll().results, pathlib.Path({str(tmp_path)!r})):\n"
+        f"with resume.study_lock(studies.FinetuneAll(), pathlib.Path({str(tmp_path)!r})):\n"
         "    print('locked', flush=True)\n    time.sleep(60)"
     )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     try:
         assert holder.stdout.readline().strip() == "locked"
+        stub = tmp_path / "stub" / "tensorflow"  # a TensorFlow whose import fails: the refusal comes first
+        stub.mkdir(parents=True)
+        (stub / "__init__.py").write_text("raise ImportError('TensorFlow was imported before the lock')\n")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(stub.parent), str(REPO_ROOT)])}
         second = [sys.executable, "-m", "course", "finetune-all", "--out", str(tmp_path), "--epochs", "1"]
-        done = subprocess.run(second, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        done = subprocess.run(second, capture_output=True, text=True, cwd=tmp_path, timeout=60, env=env)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
-        assert f"another run of this study (process {holder.pid}) is writing to {tmp_path}" in done.stderr
+        said = f"another course finetune-all run (process {holder.pid}) is writing to {tmp_path / 'finetune_all.json'}"
+        assert said in done.stderr
         assert "Traceback" not in done.stderr + done.stdout and not (tmp_path / "finetune_all.json").exists()
     finally:
         holder.kill()
         holder.wait()
     from course import resume, studies
 
-    with resume.study_lock(studies.FinetuneAll().results, tmp_path) as lock:  # the killed run's lock is gone
+    with resume.study_lock(studies.FinetuneAll(), tmp_path) as lock:  # the killed run's lock is gone
         assert lock.stale_pid == holder.pid
 
 

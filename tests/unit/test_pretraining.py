@@ -496,8 +496,10 @@ def test_the_masked_reference_is_the_recipe_the_three_studies_checkpoints_were_p
     """`helpers.adaptation.MASKED_REFERENCE` is pinned, not read: tie it to history. The three
     recipe studies record the checkpoints they started from (when made, and every file's SHA-256);
     the committed provenance of those checkpoints (an earlier commit of data/pretrained/) must record
-    the same files and, setting by setting, the reference. A setting the code did not have yet
-    when it was made is the behaviour before it existed: post-norm, no warm-up, [MASK] only."""
+    the same files. Its `distance_bias` and `mask_rate` are compared with the reference's; it has no
+    `pre_norm`, `warmup_steps` or `mask_share`, because the code of that commit had no such option
+    (checked: its helpers/pretraining.py never names them), so for those the reference must be the
+    behaviour there was before each existed: post-norm blocks, no warm-up, [MASK] only."""
     import json
     import shutil
     import subprocess
@@ -511,25 +513,31 @@ def test_the_masked_reference_is_the_recipe_the_three_studies_checkpoints_were_p
     )
     from helpers.paths import REPO_ROOT
 
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True)
+        if done.returncode:
+            pytest.skip(f"git could not read the repository's history: {done.stderr.strip()[:200]}")
+        return done.stdout
+
     if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
         pytest.skip("needs the repository's history (a git clone)")
-    shallow = ["git", "-C", str(REPO_ROOT), "rev-parse", "--is-shallow-repository"]
-    if subprocess.run(shallow, capture_output=True, text=True).stdout.strip() != "false":
+    if git("rev-parse", "--is-shallow-repository").strip() != "false":
         pytest.skip("needs the repository's whole history (this clone is shallow)")
     provenance_file = "data/pretrained/provenance.json"
-    log = ["git", "-C", str(REPO_ROOT), "log", "--format=%H", "--", provenance_file]
-    history = {}
-    for commit in subprocess.run(log, capture_output=True, text=True, check=True).stdout.split():
-        shown = ["git", "-C", str(REPO_ROOT), "show", f"{commit}:{provenance_file}"]
-        recorded = json.loads(subprocess.run(shown, capture_output=True, text=True, check=True).stdout)
-        history[recorded["made"]] = recorded
+    commits = {}  # when the checkpoints were made -> (commit, their provenance)
+    for commit in git("log", "--format=%H", "--", provenance_file).split():
+        recorded = json.loads(git("show", f"{commit}:{provenance_file}"))
+        commits[recorded["made"]] = (commit, recorded)
     before_the_option = {"pre_norm": False, "warmup_steps": 0, "mask_share": 1.0}
     for path in (MASKED_ABLATION_FILE, MASKED_CORRUPTION_FILE, FORWARD_PRE_NORM_FILE):
         started_from = read(path)["checkpoints"]
-        assert started_from["made"] in history, (path.name, "its checkpoints are in no committed provenance")
-        then = history[started_from["made"]]
+        assert started_from["made"] in commits, (path.name, "its checkpoints are in no committed provenance")
+        commit, then = commits[started_from["made"]]
         assert then["files_sha256"] == started_from["files_sha256"], path.name
-        settings = {**before_the_option, **then["config"]}
+        code_then = git("show", f"{commit}:helpers/pretraining.py")
+        absent = [name for name in before_the_option if name not in then["config"]]
+        assert not [name for name in absent if name in code_then], (path.name, "an option existed: record it")
+        settings = {**{name: before_the_option[name] for name in absent}, **then["config"]}
         assert {k: settings[k] for k in MASKED_REFERENCE} == MASKED_REFERENCE, path.name
 
 
