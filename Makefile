@@ -18,7 +18,8 @@
 #   make clean      remove build/ (student/, your answers, is kept; so is build/partial/, a stopped study's work)
 #   make bench      time the runner against plain papermill, a sweep in parallel, and the test suite (prints figures)
 #   make bench-classroom  time make student, make slides and the browser + JupyterLab tests
-#   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 20 min)
+#   make bench-tests  only the suite: make test here and .ci/run in a fresh clone (about 50 min here),
+#                   each with its slowest tests and its seconds by kind of test
 #   make sweep-demo  the learning-rate sweep of notebook 02 shown in the README (results/)
 #   make results-full  Part III at full size (about 40 min on 2 cores): results/full_size.json
 #   make pretrain   Part IV's pretrained checkpoints, with provenance (about 30 min): data/pretrained/

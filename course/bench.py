@@ -13,7 +13,8 @@ tests together (budget 2 minutes); `course site` and the website's browser check
 page count and size.
 tests: the whole suite as CI runs it, twice: `make test` in this (set-up) checkout (budget 7 min),
 then `bash .ci/run` in a fresh clone of HEAD, set-up included (budget 10 min, the package cache warm).
-Each prints its slowest tests (pytest's --durations) so a figure over budget says where to look.
+Each prints its slowest tests (pytest's --durations) so a figure over budget says where to look;
+`tests` also sums the seconds by kind of test (nbval, student edition, studies, runner, classroom, unit).
 """
 
 from __future__ import annotations
@@ -115,15 +116,46 @@ def site_figures(out: Path) -> str:
     return f"site {out}: {len(pages)} pages, {size / 1e6:.1f} MB (the site browser check builds its own copy)"
 
 
+# where a test's time goes, by kind (the first rule that matches a test's id)
+TEST_KINDS = (
+    ("nbval: the notebooks at teaching size", "notebooks/"),
+    ("the student edition at low edges (papermill)", "tests/notebooks/test_student.py::test_student_edition_runs"),
+    ("Part IV studies on tiny checkpoints", "tests/notebooks/test_studies.py"),
+    ("runner, sweeps, cluster, CLI, papermill cases", "tests/notebooks/"),
+    ("classroom: browser, slides, site, JupyterLab", "tests/classroom/"),
+    ("unit", "tests/unit/"),
+)
+
+
+def seconds_by_kind(lines: list[str]) -> dict[str, float]:
+    """pytest's `--durations=0` lines ("12.34s call     tests/unit/test_losses.py::test_…"), summed per
+    kind of test (`TEST_KINDS`; "other" for the rest), largest first. With several workers the
+    sum is more than the wall-clock time: it counts every worker's seconds."""
+    totals: dict[str, float] = {}
+    for line in lines:
+        found = re.match(r"^(\d+\.\d+)s (?:call|setup|teardown)\s+(\S+)", line)
+        if found:
+            test = found.group(2)
+            kind = next((name for name, prefix in TEST_KINDS if test.startswith(prefix)), "other")
+            totals[kind] = totals.get(kind, 0.0) + float(found.group(1))
+    return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+
 def timed_suite(cmd: list[str], cwd: Path) -> float:
-    """Seconds `cmd` takes in `cwd` (a test suite that must pass); prints its ten slowest tests."""
+    """Seconds `cmd` takes in `cwd` (a test suite that must pass); prints its ten slowest tests and
+    where the time went by kind of test (`seconds_by_kind`)."""
     start = time.perf_counter()
-    env = {**os.environ, "PYTEST_ADDOPTS": "--durations=10"}
+    env = {**os.environ, "PYTEST_ADDOPTS": "--durations=0"}
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     lines = done.stdout.splitlines()
-    slowest = [line for line in lines if re.match(r"^\d+\.\d+s (call|setup|teardown) ", line)]
+    slowest = [line for line in lines if re.match(r"^\d+\.\d+s (call|setup|teardown) ", line)][:10]
     print(f"{' '.join(cmd)} in {cwd}: exit {done.returncode}; slowest tests:", *slowest, sep="\n  ")
+    kinds = seconds_by_kind(lines)
+    total = sum(kinds.values()) or 1.0
+    print("test seconds by kind (summed over workers):")
+    for kind, spent in kinds.items():
+        print(f"  {kind:<48} {spent:7.0f} s  {100 * spent / total:3.0f} %")
     if done.returncode != 0:
         print("\n".join(lines[-15:]))
     return seconds
