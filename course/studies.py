@@ -374,7 +374,9 @@ def finetune_one(
     def predicted(model, X=X_test):
         return model.predict(X, batch_size=256, verbose=0)[:, 0] > 0.5
 
-    valid = lambda m=model: float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")  # noqa: E731
+    def valid(m=model) -> float:  # validation accuracy (nan with no validation reviews)
+        return float(np.mean(predicted(m, X_valid) == texts.y_valid)) if len(X_valid) else float("nan")
+
     after = config.frozen_epochs if frozen else 0  # no stopping during the frozen stage
     tick = epoch_ticker(
         start, updates_per_epoch, num_updates, config.every, valid, report, clock, model, config.patience, after
