@@ -1,4 +1,5 @@
-"""Numbers in the prose must come from the page: the check behind `tests/unit/test_prose.py`.
+"""Numbers in the prose must come from the page: the check behind `tests/unit/test_prose.py`
+(and, for the README's results, `readme_results_not_shown` at the end).
 
 Every number of three or more significant digits in a notebook's markdown must be one of:
 
@@ -211,3 +212,35 @@ def broken_references(path: Path, all_notebooks: dict[str, dict] | None = None) 
                 if number not in SOURCE_SECTIONS:
                     problems.append(Unsourced(index, f"§{number}", m.group(0)))
     return problems
+
+
+RESULT = re.compile(r"(?<![\w.])([+-]?)(\d+\.\d+)(?![\w])")  # "+4.5", "-2.1", "0.626" (after − → -)
+
+
+def _outputs_text(nb: dict) -> str:
+    """Everything a notebook's code cells print, as text."""
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            parts.append("".join(out.get("text", "")))
+            parts += ["".join(out.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
+    return "\n".join(parts)
+
+
+def readme_results_not_shown(readme: str, pages: list[dict]) -> list[str]:
+    """The README's results that no notebook prints (`tests/unit/test_prose.py`). The README reads
+    its verdicts off the pages, so every signed decimal of its prose ("+4.5", "−2.1 to −0.7": a
+    difference, in points or nats) must appear with its sign in some notebook's stored outputs,
+    and every score written with three or more decimals ("0.626") must appear there with either
+    sign. A number a rerun changed on the page, and not in the README, is caught — unless the old
+    number happens to be printed somewhere else too: this is a net, not a proof."""
+    printed = list(RESULT.finditer("\n".join(_outputs_text(nb) for nb in pages).replace("−", "-")))
+    shown, unsigned = {m.group(0) for m in printed}, {m.group(2) for m in printed}
+    missing = []
+    for m in RESULT.finditer(NOT_PROSE.sub(" ", readme.replace("−", "-"))):
+        sign, number = m.groups()
+        if sign and m.group(0) not in shown:
+            missing.append(m.group(0))
+        elif not sign and len(number.split(".")[1]) >= 3 and number not in unsigned:
+            missing.append(number)
+    return list(dict.fromkeys(missing))

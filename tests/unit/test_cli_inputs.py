@@ -375,3 +375,24 @@ def test_parallel_kernels_share_the_cores(jobs, monkeypatch):
     assert set(limits) == {*THREAD_VARIABLES, "TF_NUM_INTEROP_THREADS"}
     per_job = {1: 2, 2: 1}.get(jobs, 1)
     assert {limits[name] for name in THREAD_VARIABLES} == {str(per_job)} and limits["TF_NUM_INTEROP_THREADS"] == "1"
+
+
+def test_a_line_printed_into_a_pipe_arrives_at_once_not_when_the_command_ends():
+    """`make studies | tee log`: a study's progress line reaches the reader while the study runs
+    (Python buffers 8 KB of a pipe's output unless `course` asks for line buffering)."""
+    import selectors
+    import subprocess
+    import sys
+
+    code = "from course import cli; cli._tolerant_streams(); print('1/96 done'); import time; time.sleep(60)"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("PYTHONUNBUFFERED", None)
+    child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
+    try:
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(child.stdout, selectors.EVENT_READ)
+            assert waiting.select(timeout=30), "no line within 30 s: the line waits in a buffer"
+        assert child.stdout.readline() == b"1/96 done\n"
+    finally:
+        child.kill()
+        child.wait()

@@ -90,3 +90,22 @@ def test_planted_broken_references_are_caught(tmp_path):
     )
     found = sorted(p.number for p in broken_references(path))
     assert found == ["exercise 4", "section 9", "§5.7"], found
+
+
+def test_every_result_in_the_readme_is_printed_by_a_notebook():
+    """The README's verdicts are read off the pages: a difference ("+4.5") or a score ("0.626") no
+    notebook prints is a number left behind by a rerun, or typed."""
+    from course.prose import readme_results_not_shown
+    from helpers.paths import REPO_ROOT
+
+    missing = readme_results_not_shown((REPO_ROOT / "README.md").read_text(encoding="utf-8"), list(ALL.values()))
+    assert not missing, f"README numbers no notebook prints: {missing}"
+
+
+def test_a_planted_readme_result_is_caught():
+    from course.prose import readme_results_not_shown
+
+    page = {"cells": [{"cell_type": "code", "source": "", "outputs": [{"text": "ELMo − GPT: +4.5 (−2.1 to 0.626)"}]}]}
+    readme = "ELMo +4.5 (−2.1 to 0.626), `+9.9 in code` and [a link](x+7.7.md)"
+    assert readme_results_not_shown(readme, [page]) == []
+    assert readme_results_not_shown("gains +4.6, +2.1, 0.627 and 0.62", [page]) == ["+4.6", "+2.1", "0.627"]
