@@ -93,8 +93,8 @@ def _empty_out(argv: list[str]) -> bool:
 def _tolerant_streams() -> None:
     """An ASCII-only terminal (`PYTHONIOENCODING=ascii`) prints `\\u00e9` instead of a traceback,
     and each line goes out when it is printed, into a pipe or a log file too (`make studies | tee
-    log`, `nohup`): Python would otherwise hold a study's progress lines in an 8 KB buffer for
-    minutes, and a silent minute looks like a hang."""
+    log`, `nohup`): Python would otherwise hold them in an 8 KB buffer until it filled or the
+    command ended (for a study's few progress lines, the end), and a silent minute looks like a hang."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace", line_buffering=True)

@@ -114,13 +114,17 @@ def page_numbers(nb: dict) -> set[Decimal]:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             found |= numbers_in(_source(cell))
         for out in cell.get("outputs", []):
-            found |= numbers_in("".join(out.get("text", "")))
-            data = out.get("data", {})
-            for kind in ("text/plain", "text/markdown", "text/html"):
-                found |= numbers_in("".join(data.get(kind, "")))
-            if "application/json" in data:
-                found |= _json_numbers(data["application/json"])
+            for text in _printed(out, ("text/plain", "text/markdown", "text/html")):
+                found |= numbers_in(text)
+            if "application/json" in out.get("data", {}):
+                found |= _json_numbers(out["data"]["application/json"])
     return found
+
+
+def _printed(out: dict, kinds: tuple[str, ...]) -> list[str]:
+    """What one output of a code cell shows as text: its stream text, then each of its `kinds`."""
+    data = out.get("data", {})
+    return ["".join(out.get("text", "")), *("".join(data.get(kind, "")) for kind in kinds)]
 
 
 @dataclass(frozen=True)
@@ -219,12 +223,8 @@ RESULT = re.compile(r"(?<![\w.])([+-]?)(\d+\.\d+)(?![\w])")  # "+4.5", "-2.1", "
 
 def _outputs_text(nb: dict) -> str:
     """Everything a notebook's code cells print, as text."""
-    parts = []
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
-            parts.append("".join(out.get("text", "")))
-            parts += ["".join(out.get("data", {}).get(kind, "")) for kind in ("text/plain", "text/markdown")]
-    return "\n".join(parts)
+    outputs = [out for cell in nb["cells"] if cell["cell_type"] == "code" for out in cell.get("outputs", [])]
+    return "\n".join(text for out in outputs for text in _printed(out, ("text/plain", "text/markdown")))
 
 
 def readme_results_not_shown(readme: str, pages: list[dict]) -> list[str]:
