@@ -33,7 +33,8 @@ Utilities a lesson uses
 -----------------------
 params     the `parameters`-cell grammar and `check_parameters`, run right after it
 compare    `cmp`: compare our numbers with a reference and assert they agree
-display    show a helper's source, format a table, std (the sample one) and mean ± std, shorten a value
+display    show a helper's source, format a table, std (the sample one), mean ± std, a 95% interval
+           and where it lies, shorten a value
 record     name a result in the notebook's outputs (the `course` runner reads it back)
 tf_quiet   import TensorFlow without its start-up log lines
 paths      where the repository's folders are (from this package, never from the cwd)

@@ -61,6 +61,14 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
 
 
+def interval_side(values: Sequence[float], level: float = 0.95) -> str:
+    """Where the `t_interval` of paired differences lies, as the course words a verdict (notebooks
+    07 and 08): "above 0" if low > 0, "below 0" if high < 0, otherwise "contains 0". A positive
+    mean whose interval reaches below 0 is "contains 0": the runs cannot tell the sign."""
+    _, low, high = t_interval(values, level)
+    return "above 0" if low > 0 else "below 0" if high < 0 else "contains 0"
+
+
 def mean_std(values: Sequence[float], fmt: str = ".4f") -> str:
     """`mean ± std` of repeated runs, e.g. `0.7618 ± 0.0085`, with `std` the sample standard
     deviation above."""

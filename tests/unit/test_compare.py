@@ -65,3 +65,16 @@ def test_t_interval_matches_scipys_one_sample_t_test():
         assert np.isclose(mean, np.mean(values))
     with pytest.raises(ValueError, match="at least two values"):
         t_interval([0.5])
+
+
+def test_interval_side_names_where_the_interval_lies():
+    """A positive mean whose interval reaches below 0 must say "contains 0", not "above 0"."""
+    from helpers.display import interval_side, t_interval
+
+    straddling = [0.05, -0.01, 0.02]
+    mean, low, high = t_interval(straddling)
+    assert mean > 0 and low < 0 < high
+    assert interval_side(straddling) == "contains 0"
+    assert interval_side([0.10, 0.11, 0.12]) == "above 0"
+    assert interval_side([-0.10, -0.11, -0.12]) == "below 0"
+    assert interval_side(straddling, level=0.5) == "above 0"  # a narrower interval clears 0
