@@ -61,7 +61,6 @@ from helpers.progress import Progress
 from helpers.provenance import hardware, versions
 from helpers.results import write_results
 
-EVAL_TEXTS = 300  # held-out texts per set for the losses (a fixed sample, in the order of a hash)
 Report = Callable[[str], None]
 
 
@@ -145,8 +144,8 @@ def course_texts() -> Texts:
         return [part.texts[i] for i in order], np.asarray([part.labels[i] for i in order])
 
     (train, y_train), (test, y_test), (valid, y_valid) = map(hashed, (split.train, split.test, split.validation))
-    sentences = sorted(held_out["segmentation"], key=stable_hash)[:EVAL_TEXTS]
-    losses_on = {"People's Daily test sentences": sentences, "test reviews": test[:EVAL_TEXTS]}
+    sentences = sorted(held_out["segmentation"], key=stable_hash)[: pretraining.HELD_OUT_TEXTS]
+    losses_on = {"People's Daily test sentences": sentences, "test reviews": test[: pretraining.HELD_OUT_TEXTS]}
     review_lines = [t for t in reviews.texts if t not in held_out["sentiment"]]
     return Texts(text.texts, review_lines, train, y_train, test, y_test, losses_on, valid, y_valid)
 

@@ -60,6 +60,7 @@ OBJECTIVES = ("forward", "backward", "masked")
 REBUILD = "make pretrain"
 TAG_COPY = "tag/199801.txt"
 TAG_COPY_SHA256 = "987c2b26273ada0118664e0137ebfa71af108adbcda791425f7371d952dc758b"
+HELD_OUT_TEXTS = 300  # held-out texts per set for held-out losses (notebooks 10, 12, the studies): the first by hash
 
 
 class CheckpointError(RuntimeError):

@@ -131,6 +131,11 @@ def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpo
         if line.startswith("[3/4]"):
             raise KeyboardInterrupt
 
+    def stop_at_the_first(line):  # a fresh start needs checking only up to its first start's line
+        lines.append(line)
+        if line.startswith("[1/4]"):
+            raise KeyboardInterrupt
+
     path = tmp_path / "finetune_all.partial.json"
     with pytest.raises(KeyboardInterrupt):
         studies.finetune_all(config, texts, folder, stop_at_the_third, resume.Partial(path))
@@ -146,13 +151,14 @@ def test_fine_tuning_on_every_review_resumes_where_a_stopped_run_stopped(checkpo
             assert again["runs"][start][key] == whole["runs"][start][key], (start, key)
     lines.clear()
     other = studies.FinetuneAll(epochs=2, patience=1, max_len=TINY.seq_len, batch_size=5, every=3)
-    studies.finetune_all(other, texts, folder, lines.append, resume.Partial(path))
+    with pytest.raises(KeyboardInterrupt):
+        studies.finetune_all(other, texts, folder, stop_at_the_first, resume.Partial(path))
     assert lines[0].endswith("was made with other settings: starting afresh") and lines[1].startswith("[1/4]")
-    with pytest.raises(KeyboardInterrupt):  # saved again under the first settings, then the code changes
-        studies.finetune_all(config, texts, folder, stop_at_the_third, resume.Partial(path))
+    assert sorted(json.loads(path.read_text())["units"]) == sorted(STARTS)  # kept until another run saves one
     lines.clear()
     monkeypatch.setattr(studies, "code_sha256", lambda: "0" * 64)
-    studies.finetune_all(config, texts, folder, lines.append, resume.Partial(path))
+    with pytest.raises(KeyboardInterrupt):
+        studies.finetune_all(config, texts, folder, stop_at_the_first, resume.Partial(path))
     assert lines[0].endswith("was made with other course code (helpers/ or course/ changed): starting afresh")
     assert lines[1].startswith("[1/4]")
 
