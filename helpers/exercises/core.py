@@ -377,7 +377,18 @@ def _limited(what: str, subject: str, body: Callable[[], Verdict]) -> Verdict:
     state: dict = {}
     try:
         with _limits(TIME_LIMIT, MEMORY_LIMIT) as state:
-            verdict = body()
+            try:
+                verdict = body()
+            finally:
+                # From here no tick may raise: on a loaded machine one can strike in the `with`
+                # statement's exit, before `_limits` disarms the timer, and escape the check. (Written
+                # out, not called: a call is where Python runs a pending signal handler.)
+                while True:
+                    try:
+                        state["active"] = False
+                        break
+                    except _OverLimit:
+                        continue
     except _OverLimit:
         return _over_limit(what, state.get("over"), subject)
     except MemoryError:

@@ -24,6 +24,7 @@ import collections
 import copy
 import functools
 import itertools
+import signal
 import sys
 import time
 import types
@@ -709,3 +710,40 @@ def test_summary():
         }
         print(f"  {name:18} " + "  ".join(f"{k} {v}" for k, v in row.items()))
     assert set(outcomes) == {"ok"}
+
+
+class _StruckOnExit:
+    """`core._limits` as on a loaded machine: a tick strikes as the `with` block is left, before the
+    timer is disarmed."""
+
+    def __init__(self, limits):
+        self.limits = limits
+
+    def __enter__(self):
+        return self.limits.__enter__()
+
+    def __exit__(self, *exc):
+        signal.raise_signal(signal.SIGALRM)
+        return self.limits.__exit__(*exc)
+
+
+def test_a_tick_as_the_check_ends_cannot_escape_it(monkeypatch):
+    """The CI failure of c4766e6: a memory-eating answer got "could not be checked (_OverLimit)"
+    because ticks struck after the answer had been stopped. Here one strikes in the `with`
+    statement's exit and another while the verdict is written; the verdict must still be the
+    time limit's."""
+    real_limits, real_over = core._limits, core._over_limit
+
+    def over_struck(*args):
+        signal.raise_signal(signal.SIGALRM)
+        return real_over(*args)
+
+    monkeypatch.setattr(core, "_limits", lambda *a: _StruckOnExit(real_limits(*a)))
+    monkeypatch.setattr(core, "_over_limit", over_struck)
+    _set_limits(monkeypatch, (0.05, 300 * 2**20, 0.01))
+    previous = signal.signal(signal.SIGALRM, lambda *a: None)  # what the check restores: harmless here
+    try:
+        verdict = CASES["gru_step"][0](_loops)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert "took too long" in verdict.message, verdict.message
