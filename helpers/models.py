@@ -1,5 +1,6 @@
 """The Keras models of notebooks 04, 07 and 08: a review classifier and a character tagger, each
 reading left-to-right, right-to-left or both ways (an LSTM built by hand in 04 opens them up).
+`compile_model` and `restart` serve notebook 05's own models too.
 
 Reading right-to-left is done on the data: `reverse_valid` reverses the characters of every
 sequence (its padding stays at the end), and the same left-to-right model reads that. For the
@@ -29,9 +30,10 @@ def restart(model, fresh):
     its weights, and its optimizer's variables (step 0, Adam's moments at zero). Returns `model`.
 
     Training `model` afterwards gives exactly the numbers training `fresh` would (tested), but
-    its training step is already traced, so a run skips a second or so of tracing. Notebooks 07
-    and 08 train many models of a few shapes: each run builds its fresh model (the seed draws its
-    weights) and trains the one model of that shape, restarted."""
+    its training step is already traced, so a run skips a second or so of tracing. Notebooks 05,
+    07 and 08 train many models of a few shapes: each run builds its fresh model (the seed draws its
+    weights) and trains the one model of that shape, restarted (05 then hands the trained state back
+    to the run's own model the same way, `restart(fresh, model)`, to keep every trained model)."""
     model.set_weights(fresh.get_weights())
     for mine, theirs in zip(model.optimizer.variables, fresh.optimizer.variables, strict=True):
         mine.assign(theirs)
