@@ -14,13 +14,15 @@ import numpy as np
 DIRECTIONS = ("left-to-right", "right-to-left", "bidirectional")
 
 
-def compile_model(model, optimizer, loss, metrics=None):
+def compile_model(model, optimizer, loss, metrics=None, run_eagerly: bool = False):
     """`model.compile(optimizer, loss, metrics)` without XLA (compiling the small loops of the
     course's models costs more than it saves on a CPU), then the optimizer's state built at once.
     Keras on TensorFlow otherwise creates Adam's moments inside the first traced training step, and
     a `tf.function` that creates variables is traced twice; built here, it is traced once. The
-    numbers are the same (the moments start at zero either way). Returns the model."""
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=False)
+    numbers are the same (the moments start at zero either way). `run_eagerly=True` skips tracing
+    altogether, for a model that makes only a few updates (`helpers.finetune.fine_tune`). Returns
+    the model."""
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=False, run_eagerly=run_eagerly)
     optimizer.build(model.trainable_variables)
     return model
 

@@ -164,6 +164,7 @@ def test_fine_tuning_freezes_then_unfreezes_the_pretrained_encoder(keras, checkp
         result = fine_tune(
             model, frozen, X, y, score, num_updates=3, batch_size=4, lr=0.01, lr_pretrained=0.01, seed=0, loss=loss
         )
+        assert model.run_eagerly, "3 updates are at most EAGER_UPDATES: no traced training step"
         if frozen:
             assert result.frozen == 0.5 and len(seen) == 2
             assert all(np.array_equal(a, b) for a, b in zip(before, seen[0])), "stage 1 must not move the encoder"
@@ -195,6 +196,7 @@ def test_fine_tuning_takes_its_frozen_stage_length_and_stops_when_asked(keras, c
             seed=0, loss="binary_crossentropy", on_update=on_update, frozen_updates=frozen_updates,
         )  # fmt: skip
         assert gates == expected_gate and result.frozen == 0.5
+        assert not model.run_eagerly, "6 updates are more than EAGER_UPDATES: one traced training step"
 
 
 @pytest.mark.parametrize(
